@@ -1,0 +1,40 @@
+"""GUI tests run on a qasync loop (Qt and asyncio together) against a backbone on the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+from PyQt6.QtWidgets import QApplication
+
+from backbone import MarketDataBackbone
+from backbone.sim import ExchangeSimulator
+
+
+def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Any]:
+    return {"qt": lambda: qasync.QEventLoop(QApplication.instance() or QApplication([]))}
+
+
+@pytest.fixture
+async def backbone(simulator: ExchangeSimulator, tmp_path: Path) -> AsyncIterator[MarketDataBackbone]:
+    """A started backbone on the test simulator with a fresh SQLite file."""
+    bb = MarketDataBackbone(simulator.rest_url, simulator.ws_url, str(tmp_path / "ui.sqlite"))
+    await bb.start()
+    try:
+        yield bb
+    finally:
+        await bb.stop()
+
+
+async def wait_until(condition: Callable[[], bool], within: float = 10.0, step: float = 0.02) -> None:
+    """Await (keeping the loop running) until ``condition()`` holds; fail after ``within`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {within} s")
+        await asyncio.sleep(step)

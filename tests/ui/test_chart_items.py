@@ -1,0 +1,115 @@
+"""The candle items draw only the visible range, decimate when dense, and bound their data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PyQt6 import QtCore, QtGui
+
+from ui.chart.candle_item import CandlestickItem, VolumeItem
+from ui.chart.candle_series import CandleSeries
+from ui.colors import FALL, RISE
+
+
+def synthetic_series(n: int, seed: int = 5) -> CandleSeries:
+    rng = np.random.default_rng(seed)
+    close = 50_000_000 * np.exp(np.cumsum(rng.normal(0, 0.001, n)))
+    open_ = np.concatenate(([close[0]], close[:-1]))
+    high = np.maximum(open_, close) * 1.0005
+    low = np.minimum(open_, close) * 0.9995
+    x = 1_700_000_040.0 + 60.0 * np.arange(n)
+    return CandleSeries.from_arrays("1m", x=x, open=open_, high=high, low=low, close=close,
+                                    volume=rng.uniform(0.1, 2.0, n))
+
+
+def render(widget: pg.PlotWidget, width: int = 800, height: int = 400) -> QtGui.QImage:
+    widget.resize(width, height)
+    image = QtGui.QImage(width, height, QtGui.QImage.Format.Format_ARGB32)
+    image.fill(QtGui.QColor("black"))
+    painter = QtGui.QPainter(image)
+    widget.render(painter)
+    painter.end()
+    return image
+
+
+def colour_count(image: QtGui.QImage, colour: str) -> int:
+    target = QtGui.QColor(colour).rgb() & 0xFFFFFF
+    ptr = image.constBits()
+    ptr.setsize(image.sizeInBytes())
+    pixels = np.frombuffer(ptr, np.uint32).reshape(image.height(), -1)[:, : image.width()]
+    return int(np.count_nonzero((pixels & 0xFFFFFF) == target))
+
+
+def test_bounding_rect_covers_all_candles(qtbot: object) -> None:
+    series = synthetic_series(500)
+    item = CandlestickItem(series)
+    rect = item.boundingRect()
+    assert rect.left() == pytest.approx(series.x[0])
+    assert rect.right() == pytest.approx(series.x[-1] + 60)
+    assert rect.top() == pytest.approx(series.low.min())
+    assert rect.bottom() == pytest.approx(series.high.max())
+    assert item.dataBounds(1, orthoRange=(series.x[10], series.x[20])) == pytest.approx(
+        (series.low[9:21].min(), series.high[9:21].max())
+    )
+
+
+def test_paints_only_the_visible_candles_in_both_colours(qtbot: object) -> None:
+    series = synthetic_series(100_000)
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    item = CandlestickItem(series)
+    widget.addItem(item)
+    widget.setXRange(series.x[50_000], series.x[50_100], padding=0)
+    image = render(widget)
+    assert 95 <= item.painted_candles <= 110  # a hundred visible of 100,000
+    assert colour_count(image, RISE) > 200
+    assert colour_count(image, FALL) > 200
+
+
+def test_decimates_when_more_candles_than_pixels(qtbot: object) -> None:
+    series = synthetic_series(100_000)
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    item = CandlestickItem(series)
+    volume = VolumeItem(series)
+    widget.addItem(item)
+    widget.addItem(volume)
+    widget.setXRange(series.x[0], series.x[-1], padding=0)
+    render(widget, 800, 400)
+    assert 0 < item.painted_candles <= 800  # buckets, not 100,000 candles
+    assert 0 < volume.painted_candles <= 800
+
+
+def test_live_trade_updates_then_appends() -> None:
+    series = synthetic_series(3)
+    last_start_ms = int(series.x[-1] * 1000)
+    assert series.apply_trade(1.0, last_start_ms + 1_000, 0.5) == "updated"
+    assert series.low[-1] == 1.0 and series.close[-1] == 1.0
+    assert series.apply_trade(2.0, last_start_ms + 61_000, 0.25) == "appended"
+    assert len(series) == 4 and series.open[-1] == 2.0 and series.volume[-1] == 0.25
+    assert series.apply_trade(3.0, last_start_ms - 120_000) == "ignored"
+
+
+def test_merge_prepends_older_history_without_duplicates() -> None:
+    series = CandleSeries("1m")
+    newer = [_candle(f"2024-01-01T00:0{m}:00", 10 + m) for m in range(3, 6)]
+    older = [_candle(f"2024-01-01T00:0{m}:00", 10 + m) for m in range(0, 4)]
+    series.replace(newer)
+    assert series.merge(older) == 3
+    assert list(series.close) == [10, 11, 12, 13, 14, 15]
+    assert series.merge(older) == 0
+
+
+def _candle(utc: str, price: float) -> dict[str, object]:
+    return {"candle_date_time_utc": utc, "opening_price": price, "high_price": price,
+            "low_price": price, "trade_price": price, "candle_acc_trade_volume": 1.0}
+
+
+def test_item_survives_an_empty_series(qtbot: object) -> None:
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    item = CandlestickItem(CandleSeries("1m"))
+    widget.addItem(item)
+    render(widget, 200, 100)
+    assert item.boundingRect() == QtCore.QRectF()

@@ -1,0 +1,180 @@
+"""The built-in trading strategies: each turns candle columns into a long/flat position.
+
+Pure numpy. A strategy reads only data up to and including bar ``t`` to decide
+the position held from the close of ``t`` to the close of ``t + 1``, so no
+strategy can see the future.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ui.backtest.indicators import FloatArray, ema, rolling_max, rolling_min, rsi, sma
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """One editable strategy parameter and its allowed range."""
+
+    name: str
+    label: str
+    default: float
+    minimum: float
+    maximum: float
+    integer: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CandleColumns:
+    """The candle data a strategy may read, oldest first."""
+
+    start_ms: NDArray[np.int64]
+    open: FloatArray
+    high: FloatArray
+    low: FloatArray
+    close: FloatArray
+    volume: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.close)
+
+    @classmethod
+    def from_upbit(cls, candles: list[Mapping[str, Any]]) -> CandleColumns:
+        """Build columns from Upbit-named candle dicts (ascending)."""
+        from ui.timeframes import upbit_start_ms
+
+        return cls(
+            start_ms=np.fromiter((upbit_start_ms(c) for c in candles), np.int64, len(candles)),
+            open=np.fromiter((c["opening_price"] for c in candles), np.float64, len(candles)),
+            high=np.fromiter((c["high_price"] for c in candles), np.float64, len(candles)),
+            low=np.fromiter((c["low_price"] for c in candles), np.float64, len(candles)),
+            close=np.fromiter((c["trade_price"] for c in candles), np.float64, len(candles)),
+            volume=np.fromiter(
+                (c["candle_acc_trade_volume"] for c in candles), np.float64, len(candles)
+            ),
+        )
+
+    @classmethod
+    def concatenate(cls, parts: list[CandleColumns]) -> CandleColumns:
+        """Join chunks in order (the caller keeps them ascending and disjoint)."""
+        if not parts:
+            return cls.empty()
+        if len(parts) == 1:
+            return parts[0]
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
+
+    @classmethod
+    def empty(cls) -> CandleColumns:
+        return cls(np.empty(0, np.int64), *(np.empty(0) for _ in range(5)))
+
+
+_FIELDS = ("start_ms", "open", "high", "low", "close", "volume")
+
+
+@dataclass(frozen=True, slots=True)
+class Strategy:
+    """A named rule with its parameters; ``positions`` does the work."""
+
+    key: str
+    name: str
+    parameters: tuple[Parameter, ...]
+
+    def defaults(self) -> dict[str, float]:
+        return {p.name: p.default for p in self.parameters}
+
+    def validate(self, values: Mapping[str, float]) -> dict[str, float]:
+        """Fill defaults and check ranges; ValueError names the parameter and its range."""
+        out = self.defaults()
+        for p in self.parameters:
+            value = float(values.get(p.name, p.default))
+            if not p.minimum <= value <= p.maximum:
+                raise ValueError(
+                    f"{p.label} must be between {p.minimum:g} and {p.maximum:g}, got {value:g}"
+                )
+            out[p.name] = float(round(value)) if p.integer else value
+        if self.key == "ma_cross" and out["fast"] >= out["slow"]:
+            raise ValueError("Fast period must be shorter than the slow period")
+        if self.key == "rsi" and out["oversold"] >= out["overbought"]:
+            raise ValueError("Buy-below level must be lower than the sell-above level")
+        return out
+
+    def positions(self, candles: CandleColumns, values: Mapping[str, float]) -> FloatArray:
+        """Target position (1.0 long, 0.0 flat) at each bar's close."""
+        params = self.validate(values)
+        return _RULES[self.key](candles, params)
+
+
+def _ma_cross(c: CandleColumns, p: Mapping[str, float]) -> FloatArray:
+    fast = ema(c.close, int(p["fast"])) if p["kind"] == 1 else sma(c.close, int(p["fast"]))
+    slow = ema(c.close, int(p["slow"])) if p["kind"] == 1 else sma(c.close, int(p["slow"]))
+    with np.errstate(invalid="ignore"):
+        return np.where(fast > slow, 1.0, 0.0)
+
+
+def _rsi_reversion(c: CandleColumns, p: Mapping[str, float]) -> FloatArray:
+    value = rsi(c.close, int(p["period"]))
+    with np.errstate(invalid="ignore"):
+        enter = value < p["oversold"]
+        leave = value > p["overbought"]
+    return _hold_between(enter, leave)
+
+
+def _breakout(c: CandleColumns, p: Mapping[str, float]) -> FloatArray:
+    entry_n, exit_n = int(p["entry"]), int(p["exit"])
+    # Compare with the channel of the bars *before* this one.
+    upper = np.concatenate(([np.nan], rolling_max(c.high, entry_n)[:-1]))
+    lower = np.concatenate(([np.nan], rolling_min(c.low, exit_n)[:-1]))
+    with np.errstate(invalid="ignore"):
+        return _hold_between(c.close > upper, c.close < lower)
+
+
+def _hold_between(enter: NDArray[np.bool_], leave: NDArray[np.bool_]) -> FloatArray:
+    """Long from an ``enter`` bar until the next ``leave`` bar (leave wins on a tie)."""
+    n = len(enter)
+    state = np.full(n, -1, dtype=np.int8)  # -1: no event, 1: enter, 0: leave
+    state[enter] = 1
+    state[leave] = 0
+    index = np.where(state >= 0, np.arange(n), -1)
+    last_event = np.maximum.accumulate(index) if n else index
+    return np.where(last_event >= 0, state[np.maximum(last_event, 0)], 0).astype(np.float64)
+
+
+_RULES = {"ma_cross": _ma_cross, "rsi": _rsi_reversion, "breakout": _breakout}
+
+STRATEGIES: dict[str, Strategy] = {
+    s.key: s
+    for s in (
+        Strategy(
+            "ma_cross",
+            "Moving-average crossover",
+            (
+                Parameter("fast", "Fast period", 10, 2, 500),
+                Parameter("slow", "Slow period", 30, 3, 2000),
+                Parameter("kind", "Average (0 simple, 1 exponential)", 0, 0, 1),
+            ),
+        ),
+        Strategy(
+            "rsi",
+            "RSI mean reversion",
+            (
+                Parameter("period", "RSI period", 14, 2, 200),
+                Parameter("oversold", "Buy below", 30, 1, 99),
+                Parameter("overbought", "Sell above", 70, 1, 99),
+            ),
+        ),
+        Strategy(
+            "breakout",
+            "Channel breakout",
+            (
+                Parameter("entry", "Entry channel (bars)", 20, 2, 1000),
+                Parameter("exit", "Exit channel (bars)", 10, 2, 1000),
+            ),
+        ),
+    )
+}
+"""The built-in strategies by key, in the order the panel lists them."""

@@ -1,0 +1,194 @@
+"""Candlestick and volume items for pyqtgraph that draw only what is on screen.
+
+The items hold a ``CandleSeries`` (numpy columns) and, on every paint, slice
+the visible index range, then issue one batched ``drawLines``/``drawRects`` per
+colour through pyqtgraph's primitive arrays (no Python object per candle).
+When candles are narrower than about two pixels they are decimated into
+buckets of whole candles (first open, highest high, lowest low, last close),
+aligned to global indices so buckets stay put while panning. 100,000 candles
+therefore cost no more to draw than the few hundred that fit on screen.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from numpy.typing import NDArray
+from PyQt6 import QtCore, QtGui
+from pyqtgraph.Qt import internals
+
+from ui.chart.candle_series import CandleSeries
+from ui.colors import FALL, RISE
+
+_MIN_CANDLE_PX = 2.0  # below this, bucket candles together
+_BODY_FRACTION = 0.7  # body width as a share of the interval
+
+
+class CandlestickItem(pg.GraphicsObject):
+    """Candles: a wick line from low to high and a body from open to close, per colour.
+
+    Holds the shared machinery too (the series, visible slicing, bounds and the
+    per-colour primitive arrays), which ``VolumeItem`` reuses.
+    """
+
+    def __init__(self, series: CandleSeries, rise: str = RISE, fall: str = FALL) -> None:
+        super().__init__()
+        self.series = series
+        self._colors = (QtGui.QColor(rise), QtGui.QColor(fall))
+        self._pens = [pg.mkPen(c, width=1, cosmetic=True) for c in self._colors]
+        self._brushes = [QtGui.QBrush(c) for c in self._colors]
+        self._lines = [internals.PrimitiveArray(QtCore.QLineF, 4) for _ in range(2)]
+        self._rects = [internals.PrimitiveArray(QtCore.QRectF, 4) for _ in range(2)]
+        self._bounds = QtCore.QRectF()
+        self.painted_candles = 0  # drawn primitives in the last paint (for tests and benches)
+        self.refresh()
+
+    def set_series(self, series: CandleSeries) -> None:
+        self.series = series
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Call after the series changed: recompute bounds and repaint."""
+        self.prepareGeometryChange()
+        self._bounds = self._compute_bounds()
+        self.informViewBoundsChanged()
+        self.update()
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return QtCore.QRectF(self._bounds)
+
+    def _compute_bounds(self) -> QtCore.QRectF:
+        s = self.series
+        if not len(s):
+            return QtCore.QRectF()
+        low, high = self._y_extent(0, len(s))
+        return QtCore.QRectF(s.x[0], low, s.x[-1] + s.width - s.x[0], max(high - low, 1e-12))
+
+    def dataBounds(
+        self, ax: int, frac: float = 1.0, orthoRange: tuple[float, float] | None = None
+    ) -> tuple[float | None, float | None]:
+        s = self.series
+        if not len(s):
+            return (None, None)
+        if ax == 0:
+            return (float(s.x[0]), float(s.x[-1] + s.width))
+        i0, i1 = (0, len(s)) if orthoRange is None else s.visible_range(*orthoRange)
+        if i1 <= i0:
+            return (None, None)
+        return self._y_extent(i0, i1)
+
+    def paint(self, p: QtGui.QPainter, *args: object) -> None:
+        s = self.series
+        self.painted_candles = 0
+        if not len(s):
+            return
+        view = self.viewRect()
+        if view is None:
+            return
+        i0, i1 = s.visible_range(view.left(), view.right())
+        if i1 <= i0:
+            return
+        px_per_x = abs(p.transform().m11()) or 1.0
+        candle_px = s.width * px_per_x
+        bucket = 1 if candle_px >= _MIN_CANDLE_PX else math.ceil(_MIN_CANDLE_PX / candle_px)
+        if bucket > 1:
+            i0 -= i0 % bucket  # global alignment keeps buckets still while panning
+        self._draw(p, i0, i1, bucket)
+
+    def _y_extent(self, i0: int, i1: int) -> tuple[float, float]:
+        s = self.series
+        return float(np.min(s.low[i0:i1])), float(np.max(s.high[i0:i1]))
+
+    def _draw(self, p: QtGui.QPainter, i0: int, i1: int, bucket: int) -> None:
+        d = self._buckets(i0, i1, bucket)
+        rising = d["close"] >= d["open"]
+        center = d["x"] + d["width"] / 2.0
+        self.painted_candles = len(center)
+        for which, mask in ((0, rising), (1, ~rising)):
+            self._fill_lines(which, center[mask], d["low"][mask], d["high"][mask])
+            if bucket == 1:
+                body = d["width"][mask] * _BODY_FRACTION
+                top = np.maximum(d["open"][mask], d["close"][mask])
+                bottom = np.minimum(d["open"][mask], d["close"][mask])
+                self._fill_rects(which, center[mask] - body / 2.0, bottom, body, top - bottom)
+            else:
+                self._rects[which].resize(0)
+        self._stroke(p, lines=True, rects=bucket == 1)
+
+    def _buckets(self, i0: int, i1: int, bucket: int) -> dict[str, NDArray[np.float64]]:
+        """OHLCV columns over ``[i0, i1)``, merged ``bucket`` candles at a time."""
+        s = self.series
+        if bucket == 1:
+            return {
+                "x": s.x[i0:i1], "open": s.open[i0:i1], "high": s.high[i0:i1],
+                "low": s.low[i0:i1], "close": s.close[i0:i1], "volume": s.volume[i0:i1],
+                "width": np.full(i1 - i0, s.width),
+            }
+        starts = np.arange(i0, i1, bucket)
+        ends = np.minimum(starts + bucket, i1)
+        offsets = starts - i0
+        x = s.x[starts]
+        # The bucket spans from its first candle to the end of its last one.
+        width = s.x[ends - 1] + s.width - x
+        return {
+            "x": x,
+            "open": s.open[starts],
+            "close": s.close[ends - 1],
+            "high": np.maximum.reduceat(s.high[i0:i1], offsets),
+            "low": np.minimum.reduceat(s.low[i0:i1], offsets),
+            "volume": np.maximum.reduceat(s.volume[i0:i1], offsets),
+            "width": width,
+        }
+
+    def _fill_lines(self, which: int, x: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> None:
+        arr = self._lines[which]
+        arr.resize(len(x))
+        mem = arr.ndarray()
+        mem[:, 0] = x
+        mem[:, 1] = y0
+        mem[:, 2] = x
+        mem[:, 3] = y1
+
+    def _fill_rects(self, which: int, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray) -> None:
+        arr = self._rects[which]
+        arr.resize(len(x))
+        mem = arr.ndarray()
+        mem[:, 0] = x
+        mem[:, 1] = y
+        mem[:, 2] = w
+        mem[:, 3] = h
+
+    def _stroke(self, p: QtGui.QPainter, lines: bool, rects: bool) -> None:
+        """One draw call per colour and primitive kind."""
+        for which in (0, 1):
+            p.setPen(self._pens[which])
+            if lines and len(self._lines[which]):
+                p.drawLines(*self._lines[which].drawargs())
+            if rects and len(self._rects[which]):
+                p.setBrush(self._brushes[which])
+                p.drawRects(*self._rects[which].drawargs())
+
+
+class VolumeItem(CandlestickItem):
+    """Volume bars from zero, coloured by the candle's direction."""
+
+    def _y_extent(self, i0: int, i1: int) -> tuple[float, float]:
+        return 0.0, float(np.max(self.series.volume[i0:i1])) or 1.0
+
+    def _draw(self, p: QtGui.QPainter, i0: int, i1: int, bucket: int) -> None:
+        d = self._buckets(i0, i1, bucket)
+        rising = d["close"] >= d["open"]
+        center = d["x"] + d["width"] / 2.0
+        self.painted_candles = len(center)
+        for which, mask in ((0, rising), (1, ~rising)):
+            if bucket == 1:
+                body = d["width"][mask] * _BODY_FRACTION
+                vol = d["volume"][mask]
+                self._fill_rects(which, center[mask] - body / 2.0, np.zeros_like(vol), body, vol)
+                self._lines[which].resize(0)
+            else:
+                self._fill_lines(which, center[mask], np.zeros(int(mask.sum())), d["volume"][mask])
+                self._rects[which].resize(0)
+        self._stroke(p, lines=bucket > 1, rects=bucket == 1)

@@ -1,0 +1,1 @@
+"""The screener: every KRW market in a sortable, filterable, refreshing table."""
