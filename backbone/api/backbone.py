@@ -1,0 +1,558 @@
+"""``MarketDataBackbone``: the one door every panel and script uses for market data.
+
+Each call carries a priority that picks its path: CRITICAL goes straight to
+Layer 1, HIGH and NORMAL through the coordinator (Layer 3), LOW through the
+coordinator behind the load guard. Nothing raises into the caller for a data
+problem: every failure is a ``BackboneResponse`` with ``success=False`` and a
+stable ``error_code``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import TracebackType
+from typing import Any
+
+import psutil
+
+from backbone.api import critical_path
+from backbone.api.inputs import (
+    TimeInput,
+    check_count,
+    check_priority,
+    check_range,
+    check_symbol,
+    check_symbols,
+    check_time,
+    check_timeframe,
+)
+from backbone.api.load_guard import LoadGuard, LoadSample, LoadThresholds, psutil_sampler
+from backbone.api.markets import MarketCatalogue
+from backbone.api.metrics import Alert, MetricsCollector, MetricsSnapshot
+from backbone.api.progress import ProgressCallback, ProgressEvent, ProgressTracker
+from backbone.api.response import (
+    LAYER_COORDINATOR,
+    LAYER_ROUTER,
+    LAYER_STORAGE,
+    PATH_CRITICAL,
+    PATH_PROTECTED,
+    PATH_STANDARD,
+    BackboneMetadata,
+    BackboneResponse,
+)
+from backbone.api.subscriptions import Subscription
+from backbone.coordinator import CandleRequest, Coordinator, Progress
+from backbone.domain.errors import BackboneError, InvalidInputError
+from backbone.domain.models import utc_now
+from backbone.domain.priority import Priority
+from backbone.router import SmartRouter
+from backbone.storage import MarketStore, MemoryCache
+
+log = logging.getLogger(__name__)
+
+LIVE_REST_URL = "https://api.upbit.com/v1"
+LIVE_WS_URL = "wss://api.upbit.com/websocket/v1"
+DEFAULT_CANDLE_COUNT = 200
+
+
+class _Outcome:
+    """What a path hands back to ``_serve``."""
+
+    __slots__ = ("cache_hit", "channel", "data", "layers", "slo_applies", "upstream_calls")
+
+    def __init__(
+        self,
+        data: list[dict[str, Any]],
+        layers: list[str],
+        *,
+        cache_hit: bool = False,
+        upstream_calls: int = 0,
+        channel: str | None = None,
+        slo_applies: bool = True,
+    ) -> None:
+        self.data = data
+        self.layers = layers
+        self.cache_hit = cache_hit
+        self.upstream_calls = upstream_calls
+        self.channel = channel
+        self.slo_applies = slo_applies
+
+
+class MarketDataBackbone:
+    """Candles, tickers, order books and trades from Upbit, by priority.
+
+    ``rest_url``/``ws_url`` default to Upbit's live endpoints; point them at a
+    simulator to work offline. ``db_url`` defaults to a SQLite file in the
+    user's data directory (``UPBIT_BACKBONE_DB`` overrides it). Use as an async
+    context manager, or call ``start()`` and ``stop()``.
+    """
+
+    def __init__(
+        self,
+        rest_url: str | None = None,
+        ws_url: str | None = None,
+        db_url: str | None = None,
+        *,
+        load_thresholds: LoadThresholds | None = None,
+        load_sampler: Callable[[], LoadSample] = psutil_sampler,
+        rate_limits: dict[str, float] | None = None,
+    ) -> None:
+        self.rest_url = rest_url or LIVE_REST_URL
+        self.ws_url = ws_url or LIVE_WS_URL
+        self.source_description = "LIVE Upbit" if self.rest_url == LIVE_REST_URL else f"exchange at {self.rest_url}"
+        self._router = SmartRouter(self.rest_url, self.ws_url, rate_limits=rate_limits)
+        self._store = MarketStore(db_url)
+        self._cache = MemoryCache()
+        self._coordinator = Coordinator(self._router, self._store, self._cache)
+        self._markets = MarketCatalogue(self._router)
+        self.metrics = MetricsCollector()
+        self.load_guard = LoadGuard(
+            thresholds=load_thresholds,
+            sampler=load_sampler,
+            has_rate_room=lambda: self._router.has_headroom("candle"),
+        )
+        self._tracker = ProgressTracker()
+        self._started = False
+        self._stopped = False
+        self._process = psutil.Process()
+
+    # -- lifecycle -------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the database and the exchange connection; load the market list if reachable."""
+        if self._started:
+            return
+        self._started = True
+        await self._store.open()
+        await self._router.start()
+        await self._markets.ensure()
+
+    async def stop(self) -> None:
+        """Close everything this backbone opened. Safe to call twice."""
+        if self._stopped or not self._started:
+            self._stopped = True
+            return
+        self._stopped = True
+        await self._router.stop()
+        await self._store.close()
+
+    async def __aenter__(self) -> MarketDataBackbone:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    # -- the four calls ----------------------------------------------------
+
+    async def get_candle_data(
+        self,
+        symbol: str,
+        timeframe: str,
+        count: int | None = None,
+        start_time: TimeInput | None = None,
+        end_time: TimeInput | None = None,
+        priority: Priority | str = Priority.NORMAL,
+        *,
+        fill_gaps: bool = False,
+        progress: ProgressCallback | None = None,
+        request_id: str | None = None,
+    ) -> BackboneResponse:
+        """Candles of one market in ascending time.
+
+        Pass ``count`` for the latest N candles (up to ``end_time`` when given), or
+        ``start_time`` (and optionally ``end_time``) for a range. Times may be aware
+        datetimes, dates or ISO strings; naive ones are read as KST. Minutes without
+        trades are absent, as on Upbit, unless ``fill_gaps`` is True (filled candles
+        carry ``"filled": True``). Long requests report ``ProgressEvent``s to
+        ``progress`` and to ``progress(request_id)`` listeners.
+        """
+        rid = request_id or self._tracker.new_id()
+
+        async def work(chosen: Priority) -> _Outcome:
+            tf = check_timeframe(timeframe)
+            market = check_symbol(symbol, await self._known())
+            wanted = check_count(count)
+            start = check_time(start_time, "start_time")
+            end = check_time(end_time, "end_time")
+            check_range(start, end, utc_now())
+            if wanted is not None and start is not None:
+                raise InvalidInputError(
+                    "INVALID_RANGE", "count", "pass either count (latest N candles) or start_time (a range), not both"
+                )
+            if wanted is None and start is None:
+                wanted = DEFAULT_CANDLE_COUNT
+            if chosen is Priority.CRITICAL:
+                answer = await critical_path.candles(self._router, market, tf, wanted, start, end)
+                return _Outcome(answer.data, [LAYER_ROUTER], upstream_calls=answer.upstream_calls, channel="rest")
+            request = CandleRequest(market, tf, wanted, start, end, chosen, fill_gaps)
+            result = await self._coordinator.get_candles(
+                request,
+                progress=self._progress_relay(rid, progress),
+                before_page=self._page_gate(chosen, rid, progress),
+                cancel=self._tracker.cancel_event(rid),
+            )
+            self._tracker.publish(self._final_event(rid, len(result.candles)), progress)
+            layers = [LAYER_COORDINATOR, LAYER_STORAGE] + ([] if result.from_storage else [LAYER_ROUTER])
+            return _Outcome(
+                [c.to_upbit() for c in result.candles],
+                layers,
+                cache_hit=result.from_storage,
+                upstream_calls=result.upstream_calls,
+                slo_applies=result.from_storage,
+            )
+
+        return await self._serve(priority, rid, work, progress)
+
+    async def get_ticker_data(self, symbols: list[str] | str, priority: Priority | str = Priority.NORMAL) -> BackboneResponse:
+        """Current tickers of the given markets (Upbit's ``/ticker`` fields)."""
+        return await self._quotes("ticker", symbols, priority)
+
+    async def get_orderbook_data(
+        self, symbols: list[str] | str, priority: Priority | str = Priority.NORMAL
+    ) -> BackboneResponse:
+        """Order books of the given markets, best levels first."""
+        return await self._quotes("orderbook", symbols, priority)
+
+    async def get_trade_data(
+        self,
+        symbol: str,
+        count: int | None = None,
+        start_time: TimeInput | None = None,
+        priority: Priority | str = Priority.NORMAL,
+    ) -> BackboneResponse:
+        """Recent trades of one market in ascending time: the latest ``count``, or back to
+        ``start_time`` (Upbit keeps 7 days). Naive times are read as KST."""
+        rid = self._tracker.new_id()
+
+        async def work(chosen: Priority) -> _Outcome:
+            market = check_symbol(symbol, await self._known())
+            wanted = check_count(count, maximum=100_000)
+            start = check_time(start_time, "start_time")
+            check_range(start, None, utc_now())
+            if wanted is None and start is None:
+                wanted = 100
+            if chosen is Priority.CRITICAL and start is None and wanted is not None and wanted <= 500:
+                answer = await critical_path.trades(self._router, market, wanted)
+                return _Outcome(answer.data, [LAYER_ROUTER], upstream_calls=1, channel="rest")
+            result = await self._coordinator.get_trades(market, count=wanted, start=start, priority=chosen)
+            return _Outcome(
+                [t.to_upbit() for t in result.data],
+                [LAYER_COORDINATOR, LAYER_STORAGE] + ([] if result.cache_hit else [LAYER_ROUTER]),
+                cache_hit=result.cache_hit,
+                upstream_calls=result.upstream_calls,
+                slo_applies=False,
+            )
+
+        return await self._serve(priority, rid, work, None)
+
+    # -- beyond the four calls ----------------------------------------------
+
+    async def stream_candle_data(
+        self,
+        symbol: str,
+        timeframe: str,
+        start_time: TimeInput,
+        end_time: TimeInput | None = None,
+        priority: Priority | str = Priority.LOW,
+        *,
+        progress: ProgressCallback | None = None,
+        request_id: str | None = None,
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Candles of a range as contiguous chunks in ascending time, while later ones load.
+
+        Bad input raises ``InvalidInputError`` (with ``code`` and ``field``) at the
+        first iteration, since a generator has no response to carry it.
+        """
+        chosen = check_priority(priority)
+        tf = check_timeframe(timeframe)
+        market = check_symbol(symbol, await self._known())
+        start = check_time(start_time, "start_time")
+        end = check_time(end_time, "end_time")
+        check_range(start, end, utc_now())
+        rid = request_id or self._tracker.new_id()
+        request = CandleRequest(market, tf, None, start, end, chosen, False)
+        self.load_guard.enter(chosen)
+        started = time.perf_counter()
+        total = 0
+        try:
+            await self._admit(chosen, rid, progress)
+            async for chunk in self._coordinator.stream_candles(
+                request,
+                progress=self._progress_relay(rid, progress),
+                before_page=self._page_gate(chosen, rid, progress),
+                cancel=self._tracker.cancel_event(rid),
+            ):
+                total += len(chunk)
+                yield [c.to_upbit() for c in chunk]
+            self._tracker.publish(self._final_event(rid, total), progress)
+        finally:
+            self.load_guard.leave(chosen)
+            elapsed = (time.perf_counter() - started) * 1000
+            path = _path_for(chosen)
+            self.metrics.record(
+                priority=chosen, path=path, latency_ms=elapsed, error_code=None,
+                cache_hit=False, upstream_calls=0, slo_applies=False,
+            )
+
+    def new_request_id(self) -> str:
+        """An id to pass as ``request_id`` so you can follow ``progress(id)`` from the start."""
+        return self._tracker.new_id()
+
+    def progress(self, request_id: str) -> AsyncIterator[ProgressEvent]:
+        """Progress events of a long request until it is done."""
+        return self._tracker.events(request_id)
+
+    def cancel(self, request_id: str) -> bool:
+        """Stop a long request's further exchange calls; what was stored is kept."""
+        return self._tracker.cancel(request_id)
+
+    def subscribe_ticker(self, symbols: list[str] | str) -> Subscription:
+        """Live ticker updates (Upbit-named dicts) for the given markets."""
+        return Subscription(self._router, "ticker", check_symbols(symbols, self._markets.codes))
+
+    def subscribe_orderbook(self, symbols: list[str] | str) -> Subscription:
+        """Live order book updates for the given markets."""
+        return Subscription(self._router, "orderbook", check_symbols(symbols, self._markets.codes))
+
+    def subscribe_trades(self, symbols: list[str] | str) -> Subscription:
+        """Live trades for the given markets."""
+        return Subscription(self._router, "trade", check_symbols(symbols, self._markets.codes))
+
+    async def list_markets(self, quote: str | None = None, priority: Priority | str = Priority.HIGH) -> BackboneResponse:
+        """Markets the exchange lists (``market``, ``korean_name``, ``english_name``, ``market_event``)."""
+        rid = self._tracker.new_id()
+
+        async def work(chosen: Priority) -> _Outcome:
+            calls = 0
+            if self._markets.stale or not self._markets.codes:
+                await self._markets.refresh(chosen)
+                calls = 1
+            data = [m.to_upbit(details=True) for m in self._markets.markets(quote)]
+            return _Outcome(data, [LAYER_ROUTER] if calls else [], cache_hit=calls == 0, upstream_calls=calls)
+
+        return await self._serve(priority, rid, work, None)
+
+    @property
+    def ws_state(self) -> str:
+        """``"connected"``, ``"connecting"`` or ``"disconnected"``."""
+        return self._router.ws_state
+
+    def metrics_snapshot(self) -> MetricsSnapshot:
+        """Latency percentiles, rates, errors, cache, rate budget, queues and load, right now."""
+        sample = self.load_guard.sample
+        budget = {
+            group: {"limit_per_s": b.limit_per_s, "available": b.available, "reserve": b.reserve}
+            for group, b in self._router.rate_budget().items()
+        }
+        depths = {p.value: self.load_guard.active(p) for p in Priority}
+        depths["low_waiting"] = self.load_guard.low_waiting
+        return MetricsSnapshot(
+            timestamp=time.time(),
+            uptime_s=time.monotonic() - self.metrics.started,
+            latency_by_path=self.metrics.latency_by_path(),
+            latency_by_priority=self.metrics.latency_by_priority(),
+            requests_per_s=self.metrics.rates(),
+            request_counts={p.value: self.metrics.counts[p] for p in Priority},
+            errors_by_code=dict(self.metrics.errors),
+            cache_hit_ratio=self.metrics.cache_hit_ratio,
+            memory_cache=self._cache.stats(),
+            upstream_calls=self.metrics.upstream_calls,
+            rate_budget=budget,
+            queue_depths=depths,
+            cpu_percent=sample.cpu_percent,
+            memory_percent=sample.memory_percent,
+            process_rss_mb=self._process.memory_info().rss / 2**20,
+            low_deferrals=self.load_guard.deferrals,
+            low_deferred_ms=self.load_guard.deferred_ms_total,
+            ws_state=self.ws_state,
+            alerts=list(self.metrics.alerts),
+        )
+
+    def alerts(self) -> AsyncIterator[Alert]:
+        """Alerts raised from now on (SLO broken, LOW deferred long)."""
+        return self.metrics.alert_stream()
+
+    async def health(self) -> dict[str, Any]:
+        """Whether each layer works: exchange reachable, WebSocket connected, database writable."""
+        report: dict[str, Any] = {"source": self.source_description, "rest_url": self.rest_url}
+        try:
+            started = time.perf_counter()
+            await asyncio.wait_for(self._markets.refresh(Priority.HIGH), 5.0)
+            report["exchange"] = {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+        except (BackboneError, TimeoutError) as error:
+            report["exchange"] = {"ok": False, "error": str(error) or "timed out"}
+        report["websocket"] = {"ok": self.ws_state == "connected", "state": self.ws_state}
+        try:
+            report["database"] = {"ok": await self._store.check_writable(), "url": self._store.url}
+        except BackboneError as error:
+            report["database"] = {"ok": False, "error": str(error)}
+        report["ok"] = bool(report["exchange"]["ok"] and report["database"]["ok"])
+        return report
+
+    async def storage_report(self) -> list[dict[str, Any]]:
+        """Candles stored per market and timeframe, with first and last times."""
+        rows = await self._store.size_report()
+        return [
+            {"market": r.market, "timeframe": r.timeframe, "candles": r.candles, "first": r.first, "last": r.last}
+            for r in rows
+        ]
+
+    async def vacuum(self) -> None:
+        """Give the database's free space back to the disk."""
+        await self._store.vacuum()
+
+    async def delete_history(self, symbol: str) -> int:
+        """Forget every stored candle and trade of a market; returns rows deleted."""
+        return await self._store.delete_market(check_symbol(symbol, None))
+
+    # -- internals -----------------------------------------------------------
+
+    async def _known(self) -> frozenset[str]:
+        await self._markets.ensure()
+        return self._markets.codes
+
+    async def _quotes(self, kind: str, symbols: list[str] | str, priority: Priority | str) -> BackboneResponse:
+        rid = self._tracker.new_id()
+
+        async def work(chosen: Priority) -> _Outcome:
+            markets = check_symbols(symbols, await self._known())
+            if chosen is Priority.CRITICAL:
+                answer = await critical_path.quotes(self._router, kind, markets)
+                return _Outcome(
+                    answer.data, [LAYER_ROUTER], upstream_calls=answer.upstream_calls, channel=answer.channel,
+                    cache_hit=answer.upstream_calls == 0,
+                )
+            fetch = self._coordinator.get_tickers if kind == "ticker" else self._coordinator.get_orderbooks
+            result = await fetch(markets, priority=chosen)
+            return _Outcome(
+                [item.to_upbit() for item in result.data],
+                [LAYER_COORDINATOR, LAYER_STORAGE] + ([] if result.cache_hit else [LAYER_ROUTER]),
+                cache_hit=result.cache_hit,
+                upstream_calls=result.upstream_calls,
+            )
+
+        return await self._serve(priority, rid, work, None)
+
+    async def _serve(
+        self,
+        priority: Priority | str,
+        request_id: str,
+        work: Callable[[Priority], Awaitable[_Outcome]],
+        progress: ProgressCallback | None,
+    ) -> BackboneResponse:
+        """Run one request on its path, time it, record it, and turn errors into a response."""
+        started = time.perf_counter()
+        try:
+            chosen = check_priority(priority)
+        except InvalidInputError as error:
+            return self._failure(Priority.NORMAL, PATH_STANDARD, request_id, started, error)
+        path = _path_for(chosen)
+        self.load_guard.enter(chosen)
+        deferred_ms = 0.0
+        try:
+            if chosen is Priority.LOW:
+                deferred_ms = await self._admit(chosen, request_id, progress)
+            outcome = await work(chosen)
+        except BackboneError as error:
+            return self._failure(chosen, path, request_id, started, error, deferred_ms)
+        except Exception as error:  # a bug must not take a panel down with it
+            log.exception("request %s failed unexpectedly", request_id)
+            wrapped = BackboneError(f"internal error: {type(error).__name__}: {error}")
+            return self._failure(chosen, path, request_id, started, wrapped, deferred_ms)
+        finally:
+            self.load_guard.leave(chosen)
+        elapsed = (time.perf_counter() - started) * 1000
+        self.metrics.record(
+            priority=chosen, path=path, latency_ms=elapsed, error_code=None, cache_hit=outcome.cache_hit,
+            upstream_calls=outcome.upstream_calls, slo_applies=outcome.slo_applies,
+        )
+        metadata = BackboneMetadata(
+            priority_used=chosen, path_taken=path, processing_time_ms=elapsed, data_count=len(outcome.data),
+            source_layers=outcome.layers, cache_hit=outcome.cache_hit, request_id=request_id,
+            deferred_ms=deferred_ms, upstream_calls=outcome.upstream_calls, channel=outcome.channel,
+        )
+        return BackboneResponse(True, outcome.data, metadata)
+
+    def _failure(
+        self,
+        priority: Priority,
+        path: str,
+        request_id: str,
+        started: float,
+        error: BackboneError,
+        deferred_ms: float = 0.0,
+    ) -> BackboneResponse:
+        elapsed = (time.perf_counter() - started) * 1000
+        self.metrics.record(
+            priority=priority, path=path, latency_ms=elapsed, error_code=error.code, cache_hit=False,
+            upstream_calls=0, slo_applies=False,
+        )
+        metadata = BackboneMetadata(
+            priority_used=priority, path_taken=path, processing_time_ms=elapsed, data_count=0,
+            source_layers=[], cache_hit=False, error_code=error.code, request_id=request_id, deferred_ms=deferred_ms,
+        )
+        return BackboneResponse(False, [], metadata, error=error.message)
+
+    async def _admit(self, priority: Priority, request_id: str, progress: ProgressCallback | None) -> float:
+        """Hold LOW work while the machine or the rate budget is busy; report the wait."""
+        if priority is not Priority.LOW:
+            return 0.0
+
+        def waiting(waited_ms: float, reason: str) -> None:
+            self.metrics.note_deferral(waited_ms, reason)
+            last = self._tracker.latest(request_id)
+            self._tracker.publish(
+                ProgressEvent(
+                    request_id, last.pages_done if last else 0, last.pages_total if last else 0,
+                    last.candles_done if last else 0, None, False, True, waited_ms,
+                    f"waiting for system load: {reason}",
+                ),
+                progress,
+            )
+
+        return await self.load_guard.admit(waiting)
+
+    def _page_gate(
+        self, priority: Priority, request_id: str, progress: ProgressCallback | None
+    ) -> Callable[[], Awaitable[None]] | None:
+        """Before each LOW page: wait for load room, then let higher requests go first."""
+        if priority is not Priority.LOW:
+            return None
+
+        async def gate() -> None:
+            await self._admit(priority, request_id, progress)
+            await self.load_guard.yield_to_higher()
+
+        return gate
+
+    def _progress_relay(self, request_id: str, callback: ProgressCallback | None) -> Callable[[Progress], None]:
+        def relay(event: Progress) -> None:
+            if event.done:
+                return  # the final event is published once the result is complete
+            self._tracker.publish(
+                ProgressEvent(
+                    request_id, event.pages_done, event.pages_total, event.candles_done, event.eta_s, False
+                ),
+                callback,
+            )
+
+        return relay
+
+    def _final_event(self, request_id: str, candles: int) -> ProgressEvent:
+        last = self._tracker.latest(request_id)
+        pages = last.pages_total if last else 0
+        return ProgressEvent(request_id, pages, pages, candles, 0.0, True)
+
+
+def _path_for(priority: Priority) -> str:
+    if priority is Priority.CRITICAL:
+        return PATH_CRITICAL
+    if priority is Priority.LOW:
+        return PATH_PROTECTED
+    return PATH_STANDARD

@@ -1,0 +1,112 @@
+"""Checking what callers pass to the backbone, with messages that name the field and the choices.
+
+Naive datetimes are read as KST, Upbit's home time; dates mean 00:00 KST.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from datetime import UTC, date, datetime, time
+
+from backbone.domain.clock import KST
+from backbone.domain.errors import InvalidInputError
+from backbone.domain.priority import Priority
+from backbone.domain.timeframes import Timeframe, parse_timeframe
+
+SYMBOL_PATTERN = re.compile(r"^[A-Z]{2,5}-[A-Z0-9]{1,15}$")
+MAX_COUNT = 2_000_000
+MAX_SYMBOLS = 500
+TimeInput = datetime | date | str
+
+
+def check_priority(value: Priority | str) -> Priority:
+    """A Priority from an enum member or its value."""
+    try:
+        return Priority.parse(value)
+    except ValueError as error:
+        raise InvalidInputError("INVALID_PRIORITY", "priority", str(error)) from None
+
+
+def check_timeframe(value: str | Timeframe) -> Timeframe:
+    """A Timeframe from its code; the error lists every allowed code."""
+    if not isinstance(value, str | Timeframe):
+        raise InvalidInputError("INVALID_TIMEFRAME", "timeframe", f"timeframe must be a string such as '1m', got {value!r}")
+    return parse_timeframe(value)
+
+
+def check_symbol(value: object, known: Collection[str] | None, field: str = "symbol") -> str:
+    """One market code such as ``KRW-BTC``, checked against the exchange's list when known."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError("INVALID_SYMBOL", field, f"{field} must be a market code such as 'KRW-BTC', got {value!r}")
+    symbol = value.strip().upper()
+    if not SYMBOL_PATTERN.match(symbol):
+        raise InvalidInputError(
+            "INVALID_SYMBOL", field, f"{field} {value!r} is not a market code; use QUOTE-BASE such as 'KRW-BTC'"
+        )
+    if known and symbol not in known:
+        raise InvalidInputError(
+            "INVALID_SYMBOL", field, f"{field} {symbol!r} is not listed on the exchange (see list_markets())"
+        )
+    return symbol
+
+
+def check_symbols(values: object, known: Collection[str] | None) -> list[str]:
+    """A non-empty list of market codes (a single string is accepted too), duplicates removed."""
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, Iterable):
+        raise InvalidInputError("INVALID_SYMBOL", "symbols", f"symbols must be a list of market codes, got {values!r}")
+    symbols = list(dict.fromkeys(check_symbol(v, known, "symbols") for v in values))
+    if not symbols:
+        raise InvalidInputError("INVALID_SYMBOL", "symbols", "symbols is empty; pass at least one market code")
+    if len(symbols) > MAX_SYMBOLS:
+        raise InvalidInputError("INVALID_SYMBOL", "symbols", f"symbols has {len(symbols)} entries; at most {MAX_SYMBOLS}")
+    return symbols
+
+
+def check_count(value: object, field: str = "count", maximum: int = MAX_COUNT) -> int | None:
+    """None, or a whole number from 1 to ``maximum``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError("INVALID_COUNT", field, f"{field} must be a whole number from 1 to {maximum}, got {value!r}")
+    if not 1 <= value <= maximum:
+        raise InvalidInputError("INVALID_COUNT", field, f"{field} {value} is out of range; allowed 1 to {maximum}")
+    return value
+
+
+def check_time(value: TimeInput | None, field: str) -> datetime | None:
+    """An aware UTC datetime from an aware/naive datetime, a date or an ISO string.
+
+    Naive values (and bare dates) are read as KST, the exchange's home time.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed: datetime | date = (
+                datetime.fromisoformat(text.replace("Z", "+00:00")) if len(text) > 10 else date.fromisoformat(text)
+            )
+        except ValueError:
+            raise InvalidInputError(
+                "INVALID_RANGE", field, f"{field} {value!r} is not a date or time; use ISO 8601 such as '2024-01-01' or '2024-01-01T09:00:00+09:00'"
+            ) from None
+        value = parsed
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=KST)
+        return moment.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time(0), KST).astimezone(UTC)
+    raise InvalidInputError("INVALID_RANGE", field, f"{field} must be a datetime, date or ISO string, got {value!r}")
+
+
+def check_range(start: datetime | None, end: datetime | None, now: datetime) -> None:
+    """Start before end, and neither in the future beyond a small tolerance."""
+    if start is not None and end is not None and start >= end:
+        raise InvalidInputError(
+            "INVALID_RANGE", "start_time", f"start_time {start.isoformat()} is not before end_time {end.isoformat()}"
+        )
+    if start is not None and start > now:
+        raise InvalidInputError("INVALID_RANGE", "start_time", f"start_time {start.isoformat()} is in the future")

@@ -1,0 +1,189 @@
+"""Request metrics for the system monitor: latency percentiles, rates, errors, cache hits, alerts.
+
+Samples live in bounded rings, so memory stays flat in a long session; the
+percentiles are computed only when a snapshot is taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter, deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from backbone.domain.priority import Priority
+
+# The design's latency targets per priority, in ms. LOW has none: it is background work.
+TARGET_MS: dict[Priority, float] = {Priority.CRITICAL: 50.0, Priority.HIGH: 100.0, Priority.NORMAL: 500.0}
+_RING = 2048
+_RATE_WINDOW_S = 10.0
+_ALERT_EVERY_S = 30.0
+LONG_DEFERRAL_MS = 30_000.0
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyStats:
+    """Percentiles in ms over the most recent requests."""
+
+    count: int
+    p50: float
+    p95: float
+    p99: float
+    max: float
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """Something the operator should see: an SLO broken, LOW deferred long."""
+
+    time: float  # epoch seconds
+    level: str  # "warning" or "error"
+    message: str
+    priority: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsSnapshot:
+    """Everything the monitor tab plots, at one instant."""
+
+    timestamp: float
+    uptime_s: float
+    latency_by_path: dict[str, LatencyStats]
+    latency_by_priority: dict[str, LatencyStats]
+    requests_per_s: dict[str, float]
+    request_counts: dict[str, int]
+    errors_by_code: dict[str, int]
+    cache_hit_ratio: float
+    memory_cache: dict[str, dict[str, int]]
+    upstream_calls: int
+    rate_budget: dict[str, dict[str, float]]
+    queue_depths: dict[str, int]
+    cpu_percent: float
+    memory_percent: float
+    process_rss_mb: float
+    low_deferrals: int
+    low_deferred_ms: float
+    ws_state: str
+    alerts: list[Alert] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form (for ``main.py status`` and exports)."""
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def latency_stats(samples: deque[float] | list[float]) -> LatencyStats:
+    """Percentiles of a set of latencies (zeros when empty)."""
+    if not samples:
+        return LatencyStats(0, 0.0, 0.0, 0.0, 0.0)
+    values = np.fromiter(samples, dtype=float)
+    p50, p95, p99 = np.percentile(values, [50, 95, 99])
+    return LatencyStats(len(values), float(p50), float(p95), float(p99), float(values.max()))
+
+
+class MetricsCollector:
+    """Collects one record per answered request and raises alerts."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self._by_path: dict[str, deque[float]] = {}
+        self._by_priority: dict[Priority, deque[float]] = {p: deque(maxlen=_RING) for p in Priority}
+        self._slo: dict[Priority, deque[float]] = {p: deque(maxlen=200) for p in Priority}
+        self._times: dict[Priority, deque[float]] = {p: deque() for p in Priority}
+        self.counts: Counter[Priority] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.cache_hits = 0
+        self.cacheable = 0
+        self.upstream_calls = 0
+        self.alerts: deque[Alert] = deque(maxlen=200)
+        self._last_alert: dict[str, float] = {}
+        self._listeners: list[asyncio.Queue[Alert]] = []
+
+    def record(
+        self,
+        *,
+        priority: Priority,
+        path: str,
+        latency_ms: float,
+        error_code: str | None,
+        cache_hit: bool,
+        upstream_calls: int,
+        slo_applies: bool,
+    ) -> None:
+        """Count one answered request. ``slo_applies`` is False for cold history loads."""
+        now = time.monotonic()
+        self._by_path.setdefault(path, deque(maxlen=_RING)).append(latency_ms)
+        self._by_priority[priority].append(latency_ms)
+        self._times[priority].append(now)
+        self.counts[priority] += 1
+        self.upstream_calls += upstream_calls
+        if error_code is not None:
+            self.errors[error_code] += 1
+        if path != "critical":
+            self.cacheable += 1
+            self.cache_hits += int(cache_hit)
+        target = TARGET_MS.get(priority)
+        if target is not None and slo_applies and error_code is None:
+            window = self._slo[priority]
+            window.append(latency_ms)
+            if len(window) >= 20:
+                p99 = float(np.percentile(np.fromiter(window, dtype=float), 99))
+                if p99 > target:
+                    self.alert(
+                        "warning",
+                        f"{priority.value.upper()} p99 latency {p99:.0f} ms is over its {target:.0f} ms target",
+                        priority.value,
+                    )
+
+    def note_deferral(self, waited_ms: float, reason: str) -> None:
+        """A LOW request has waited for load; alert once it has waited long."""
+        if waited_ms >= LONG_DEFERRAL_MS:
+            self.alert("warning", f"LOW work deferred for {waited_ms / 1000:.0f} s: {reason}", "low")
+
+    def alert(self, level: str, message: str, priority: str | None = None) -> None:
+        """Raise an alert, at most once per ``_ALERT_EVERY_S`` for the same subject."""
+        key = f"{priority}:{message.split(' ', 3)[:3]}"
+        now = time.monotonic()
+        if now - self._last_alert.get(key, -1e9) < _ALERT_EVERY_S:
+            return
+        self._last_alert[key] = now
+        alert = Alert(time.time(), level, message, priority)
+        self.alerts.append(alert)
+        for queue in self._listeners:
+            queue.put_nowait(alert)
+
+    async def alert_stream(self) -> AsyncIterator[Alert]:
+        """Every alert raised from now on."""
+        queue: asyncio.Queue[Alert] = asyncio.Queue()
+        self._listeners.append(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._listeners.remove(queue)
+
+    def rates(self) -> dict[str, float]:
+        """Requests per second by priority over the last few seconds."""
+        cutoff = time.monotonic() - _RATE_WINDOW_S
+        window = min(_RATE_WINDOW_S, max(1e-3, time.monotonic() - self.started))
+        out = {}
+        for priority, times in self._times.items():
+            while times and times[0] < cutoff:
+                times.popleft()
+            out[priority.value] = len(times) / window
+        return out
+
+    def latency_by_path(self) -> dict[str, LatencyStats]:
+        return {path: latency_stats(ring) for path, ring in self._by_path.items()}
+
+    def latency_by_priority(self) -> dict[str, LatencyStats]:
+        return {p.value: latency_stats(ring) for p, ring in self._by_priority.items()}
+
+    @property
+    def cache_hit_ratio(self) -> float:
+        return self.cache_hits / self.cacheable if self.cacheable else 0.0

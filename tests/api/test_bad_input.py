@@ -1,0 +1,52 @@
+"""Every bad input is answered with a stable code and a message naming the value; nothing raises."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from backbone import MarketDataBackbone
+
+
+@pytest.mark.parametrize(
+    ("call", "code", "mentions"),
+    [
+        (lambda bb: bb.get_candle_data("KRW-NOPE", "1m", count=10), "INVALID_SYMBOL", "KRW-NOPE"),
+        (lambda bb: bb.get_candle_data("btc", "1m", count=10), "INVALID_SYMBOL", "btc"),
+        (lambda bb: bb.get_candle_data(42, "1m", count=10), "INVALID_SYMBOL", "42"),
+        (lambda bb: bb.get_candle_data("KRW-BTC", "7m", count=10), "INVALID_TIMEFRAME", "7m"),
+        (lambda bb: bb.get_candle_data("KRW-BTC", "1m", count=0), "INVALID_COUNT", "0"),
+        (lambda bb: bb.get_candle_data("KRW-BTC", "1m", count="ten"), "INVALID_COUNT", "ten"),
+        (lambda bb: bb.get_candle_data("KRW-BTC", "1m", start_time="2024-02-01", end_time="2024-01-01"), "INVALID_RANGE", "2024-01"),
+        (lambda bb: bb.get_candle_data("KRW-BTC", "1m", start_time="yesterday"), "INVALID_RANGE", "yesterday"),
+        (lambda bb: bb.get_candle_data("KRW-BTC", "1m", count=5, start_time="2024-01-01"), "INVALID_RANGE", "count"),
+        (lambda bb: bb.get_candle_data("KRW-BTC", "1m", start_time=datetime.now() + timedelta(days=2)), "INVALID_RANGE", "future"),
+        (lambda bb: bb.get_candle_data("KRW-BTC", "1m", count=5, priority="urgent"), "INVALID_PRIORITY", "urgent"),
+        (lambda bb: bb.get_ticker_data([], priority="high"), "INVALID_SYMBOL", "empty"),
+        (lambda bb: bb.get_ticker_data(["KRW-BTC", "KRW-NOPE"]), "INVALID_SYMBOL", "KRW-NOPE"),
+        (lambda bb: bb.get_orderbook_data(["KRW-NOPE"], priority="critical"), "INVALID_SYMBOL", "KRW-NOPE"),
+        (lambda bb: bb.get_trade_data("KRW-BTC", count=-3), "INVALID_COUNT", "-3"),
+    ],
+)
+async def test_bad_input_gets_its_code(backbone: MarketDataBackbone, call: Any, code: str, mentions: str) -> None:
+    response = await call(backbone)
+    assert not response.success
+    assert response.data == []
+    assert response.error_code == code
+    assert mentions in (response.error or "")
+
+
+async def test_exchange_failures_become_codes_not_exceptions(make_simulator: Any, make_backbone: Any) -> None:
+    from backbone.sim import Faults
+
+    sim = await make_simulator()
+    bb: MarketDataBackbone = await make_backbone(sim)
+    sim.set_faults(Faults(rate_503=1.0))
+    response = await bb.get_candle_data("KRW-BTC", "1m", count=10)
+    assert not response.success
+    assert response.error_code == "UPSTREAM_UNAVAILABLE"
+    sim.clear_faults()
+    again = await bb.get_candle_data("KRW-BTC", "1m", count=10)
+    assert again.success, again.error
