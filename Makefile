@@ -10,11 +10,12 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 
 # Qt's runtime libraries that a minimal Debian lacks (xcb for a screen, EGL/GL,
-# fontconfig, xkbcommon, dbus for the platform plugins).
+# fontconfig, xkbcommon, dbus for the platform plugins), and a font with Hangul
+# for the markets' Korean names.
 QT_DEBS := libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0 \
 	libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
 	libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xinerama0 libxcb-xkb1 \
-	fonts-dejavu-core
+	fonts-dejavu-core fonts-nanum
 
 .PHONY: run test lint install qt-libs clean
 

@@ -1,0 +1,67 @@
+"""The app's first window: simulated source in the status bar, the exchange's markets in the first tab."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import QSettings
+
+from app.panels import build_panels
+from app.source import open_source
+from backbone import MarketDataBackbone
+from ui.main_window import MainWindow
+from ui.markets_panel import MarketsPanel
+
+
+async def test_window_shows_simulated_source_and_lists_markets_over_http(qtbot: Any, tmp_path: Path) -> None:
+    source = await open_source("sim")
+    try:
+        assert source.simulator is not None
+        backbone = MarketDataBackbone(source.rest_url, source.ws_url, str(tmp_path / "app.sqlite"))
+        await backbone.start()
+        try:
+            panels = build_panels(backbone)
+            settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+            window = MainWindow(backbone, source.label, panels.tabs, settings=settings)
+            qtbot.addWidget(window)
+            window.show()
+            assert "SIMULATED DATA" in window.source_label.text()
+            assert source.rest_url in window.source_label.text()
+            markets = panels.tabs[0][1]
+            assert isinstance(markets, MarketsPanel)
+            calls_before = source.simulator.stats.calls["market"]
+            await markets.refresh()
+            expected = source.simulator.market_codes()
+            assert markets.row_count() == len(expected)
+            shown = {markets.model.item(row, 0).text() for row in range(markets.model.rowCount())}
+            assert shown == set(expected)
+            assert source.simulator.stats.calls["market"] >= calls_before
+            markets.filter.setText("KRW-BTC")
+            assert markets.row_count() == 1
+            window.refresh_status()
+            assert "WebSocket" in window.ws_label.text()
+            await panels.stop()
+            window.close()
+            await asyncio.sleep(0)
+        finally:
+            await backbone.stop()
+    finally:
+        await source.close()
+
+
+def test_settings_dialog_persists_a_change(qtbot: Any, tmp_path: Path) -> None:
+    from app.settings import AppSettings
+    from ui.settings_dialog import SettingsDialog
+
+    store = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings = AppSettings.load(store)
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    dialog.cpu.setValue(55)
+    dialog.theme.setCurrentText("light")
+    dialog.accept()
+    settings.save(store)
+    again = AppSettings.load(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    assert again.cpu_limit_percent == 55 and again.theme == "light"
