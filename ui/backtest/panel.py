@@ -1,6 +1,6 @@
 """Backtest runner panel (LOW priority): loads history in chunks and simulates as it arrives.
 
-Calls on the backbone: ``list_markets(priority=LOW)`` once,
+Calls on the backbone: ``list_markets(priority=HIGH)`` once,
 ``new_request_id()``, ``stream_candle_data(market, timeframe, start_time=...,
 end_time=..., priority=LOW, progress=callback, request_id=id)`` per run and
 ``cancel(id)`` on Cancel. Progress events (``ProgressEvent``) drive the bar;
@@ -101,7 +101,7 @@ class BacktestPanel(QtWidgets.QWidget):
         super().closeEvent(event)
 
     async def _load_markets(self) -> None:
-        response = await self.backbone.list_markets(priority=PRIORITY)
+        response = await self.backbone.list_markets(priority=Priority.HIGH)
         if response.success:
             self.form.market.set_markets(response.data)
 

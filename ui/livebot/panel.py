@@ -1,6 +1,6 @@
 """Live-bot monitor (CRITICAL priority): watched markets, a paper-trading signal, latency.
 
-Calls on the backbone: ``list_markets(priority=CRITICAL)`` once and, every
+Calls on the backbone: ``list_markets(priority=HIGH)`` once (a directory lookup, not trading data) and, every
 ``interval_s`` for each watched market, ``get_ticker_data([market],
 priority=CRITICAL)``; shows ``metadata.processing_time_ms`` of every request
 against the 50 ms target.
@@ -174,7 +174,7 @@ class LiveBotPanel(QtWidgets.QWidget):
         self.polled.emit()
 
     async def _run(self) -> None:
-        response = await self.backbone.list_markets(priority=PRIORITY)
+        response = await self.backbone.list_markets(priority=Priority.HIGH)
         if response.success:
             self.known_markets = {m["market"] for m in response.data}
         loop = asyncio.get_running_loop()

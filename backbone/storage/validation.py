@@ -1,0 +1,63 @@
+"""Checks on what callers hand the store; each failure is an InvalidInputError naming the field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from backbone.domain.errors import InvalidInputError
+from backbone.domain.timeframes import Timeframe, parse_timeframe, require_aware
+
+MAX_MARKET_LENGTH = 40  # the width of the market columns
+
+
+def check_market(market: object, field: str = "market") -> str:
+    """A market code such as ``KRW-BTC``: a non-empty string without spaces."""
+    if not isinstance(market, str) or not market or market != market.strip() or " " in market:
+        raise InvalidInputError(
+            "INVALID_MARKET", field, f"{field} {market!r} is not a market code such as 'KRW-BTC'"
+        )
+    if len(market) > MAX_MARKET_LENGTH:
+        raise InvalidInputError(
+            "INVALID_MARKET",
+            field,
+            f"{field} {market!r} is longer than {MAX_MARKET_LENGTH} characters",
+        )
+    return market
+
+
+def check_timeframe(timeframe: Timeframe | str) -> Timeframe:
+    """A Timeframe, or a code parse_timeframe knows (its error names ``timeframe``)."""
+    return parse_timeframe(timeframe)
+
+
+def check_time(when: object, field: str) -> datetime:
+    """An aware datetime, returned in UTC."""
+    if not isinstance(when, datetime):
+        raise InvalidInputError(
+            "INVALID_RANGE", field, f"{field} must be an aware datetime, not {type(when).__name__}"
+        )
+    return require_aware(when, field)
+
+
+def check_range(
+    start: object, end: object, start_field: str = "start", end_field: str = "end"
+) -> tuple[datetime, datetime]:
+    """Two aware datetimes with ``start <= end`` (an empty range is allowed)."""
+    begin = check_time(start, start_field)
+    finish = check_time(end, end_field)
+    if begin > finish:
+        raise InvalidInputError(
+            "INVALID_RANGE",
+            start_field,
+            f"{start_field} {begin.isoformat()} is after {end_field} {finish.isoformat()}",
+        )
+    return begin, finish
+
+
+def check_count(count: object, field: str = "count") -> int:
+    """A whole number of rows, zero or more."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise InvalidInputError(
+            "INVALID_COUNT", field, f"{field} must be a whole number >= 0, not {count!r}"
+        )
+    return count
