@@ -1,0 +1,317 @@
+"""One candle request in progress: the pages it joined, its progress, cancellation and reads.
+
+A run plans what storage lacks, registers or joins pages in the single-flight
+registry, waits for them while watching the caller's cancel event, and reads the
+answer back from storage with the still-forming candles laid over it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from backbone.coordinator.planner import PageSpan, Span, split_pages, subtract
+from backbone.coordinator.progress import ProgressCallback, ProgressTracker
+from backbone.coordinator.requests import CandleRequest
+from backbone.coordinator.single_flight import BeforePage, InflightPage, SingleFlight
+from backbone.domain.errors import CancelledRequestError
+from backbone.domain.models import Candle
+from backbone.domain.timeframes import PAGE_SIZE
+
+if TYPE_CHECKING:
+    from backbone.storage import MarketStore, MemoryCache
+
+PageRunner = Callable[[InflightPage], Coroutine[Any, Any, None]]
+
+FORMING_KIND = "candle"  # memory cache kind for the still-forming tail of a series
+
+
+@dataclass(frozen=True, slots=True)
+class FormingTail:
+    """The slots a page could not cover because they were still forming, and their candles.
+
+    Kept in the memory cache for its (short) time to live, so a chart asking again
+    within that budget is answered without an exchange call.
+    """
+
+    start: datetime
+    end: datetime
+    candles: tuple[Candle, ...]
+
+
+def forming_key(market: str, timeframe_code: str) -> str:
+    """The memory cache key of a series' forming tail."""
+    return f"{market}:{timeframe_code}"
+
+_ABANDON_WAIT_S = 5.0  # how long a cancelled request waits for its own pages to stop
+
+
+class CandleRun:
+    """The state of one ``get_candles`` or ``stream_candles`` call."""
+
+    def __init__(
+        self,
+        request: CandleRequest,
+        *,
+        store: MarketStore,
+        cache: MemoryCache | None,
+        flight: SingleFlight,
+        run_page: PageRunner,
+        progress: ProgressCallback | None,
+        before_page: BeforePage | None,
+        cancel: asyncio.Event | None,
+    ) -> None:
+        self.request = request
+        self.tracker = ProgressTracker(progress)
+        self.exhausted = False  # a page proved there is no older history
+        self._store = store
+        self._cache = cache
+        self._flight = flight
+        self._run_page = run_page
+        self._before_page = before_page
+        self._cancel = cancel
+        self._cancel_waiter: asyncio.Future[Any] | None = None
+        self._own: list[InflightPage] = []
+        self._joined: list[InflightPage] = []
+        self._released: set[int] = set()
+        self._taken: set[int] = set()
+        self._fresh: dict[datetime, Candle] = {}
+        self.known: list[Span] = []  # spans this run's pages (own or joined) made known
+        self._mark = flight.mark()
+        self.shared_pages = 0
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.request.market, self.request.timeframe.code)
+
+    @property
+    def upstream_calls(self) -> int:
+        """Exchange calls spent on this run's own pages."""
+        return sum(1 for page in self._own if page.called)
+
+    def check_cancel(self) -> None:
+        """Raise CancelledRequestError once the caller asked to stop."""
+        if self._cancel is not None and self._cancel.is_set():
+            raise CancelledRequestError(
+                f"the request for {self.request.market} {self.request.timeframe.code} candles "
+                "was cancelled; pages already stored are kept"
+            )
+
+    async def fetch(self, start: datetime, end: datetime, *, newest_first: bool) -> list[InflightPage]:
+        """Start fetching whatever storage lacks in ``[start, end)``; the pages, ascending.
+
+        Spans another request is fetching are joined rather than fetched again;
+        this run's own pages are started in the order the caller will want them.
+        """
+        self.check_cancel()
+        request = self.request
+        missing = await self.unknown(start, end)
+        shared = self._flight.overlapping(self.key, missing)
+        remaining = subtract(missing, [page.bounds for page in shared])
+        spans: list[PageSpan] = [
+            span for a, b in remaining for span in split_pages(request.timeframe, a, b)
+        ]
+        pages = self._start(spans, shared, newest_first=newest_first)
+        self.tracker.add_pages(len(pages))
+        return pages
+
+    async def unknown(self, start: datetime, end: datetime) -> list[Span]:
+        """Sub-ranges of ``[start, end)`` neither covered in storage nor made known to this run.
+
+        Pages that completed while storage was being asked count as known, so a
+        request never fetches again what another one stored a moment ago.
+        """
+        self._mark = self._flight.mark()
+        missing = await self._store.missing(self.request.market, self.request.timeframe, start, end)
+        self.check_cancel()
+        missing = [(max(a, start), min(b, end)) for a, b in missing]
+        self._refresh_known()
+        missing = subtract(missing, self.known)
+        if missing and self._cache is not None:
+            self._use_forming_tail(missing)
+            missing = subtract(missing, self.known)
+        return missing
+
+    def _use_forming_tail(self, missing: list[Span]) -> None:
+        """Take still-forming slots from the memory cache while it holds them fresh."""
+        assert self._cache is not None
+        tail = self._cache.get(FORMING_KIND, forming_key(*self.key))
+        if not isinstance(tail, FormingTail):
+            return
+        for a, b in missing:
+            lo, hi = max(a, tail.start), min(b, tail.end)
+            if lo < hi:  # only slots storage still lacks: a closed slot's stored candle wins
+                self.known.append((lo, hi))
+                self.keep_fresh([c for c in tail.candles if lo <= c.start < hi])
+
+    def _refresh_known(self) -> None:
+        """Take in every page completed since storage was last asked."""
+        for span, fresh in self._flight.completed_since(self.key, self._mark):
+            self.keep_fresh(fresh)
+            self.known.append(span)
+        self._mark = self._flight.mark()
+
+    def fetch_newest(self, gap: Span) -> list[InflightPage]:
+        """Start (or join) the one page that ends where ``gap`` ends: the walk back for "latest N".
+
+        Its answer decides how far back it reaches, so older pages wait for it.
+        Returns nothing when a page completed since ``gap`` was computed moved the
+        frontier: the caller must count what is known again before asking for more.
+        """
+        self._refresh_known()
+        left = subtract([gap], self.known)
+        if not left or left[-1][1] != gap[1]:
+            return []
+        start, end = left[-1]
+        timeframe = self.request.timeframe
+        page_start = max(start, timeframe.shift(end, -PAGE_SIZE))
+        shared = self._flight.overlapping(self.key, [(page_start, end)])
+        spans = [] if shared else [PageSpan(page_start, end, timeframe.count_between(page_start, end))]
+        return self._start(spans, shared, newest_first=True)
+
+    def _start(
+        self, spans: list[PageSpan], shared: list[InflightPage], *, newest_first: bool
+    ) -> list[InflightPage]:
+        request = self.request
+        own = [
+            self._flight.register(self.key, span, request.priority, self._before_page)
+            for span in spans
+        ]
+        for page in own + shared:
+            self._join(page)
+        for page in shared:
+            self._promote(page)
+        for page in reversed(own) if newest_first else own:
+            page.task = asyncio.create_task(self._run_page(page))
+        self._own.extend(own)
+        self.shared_pages += len(shared)
+        return sorted(own + shared, key=lambda page: page.span.start)
+
+    async def wait(self, pages: list[InflightPage]) -> None:
+        """Wait until every page is stored; the first failure or a cancel is raised at once."""
+        pending = {page.future: page for page in pages if not page.future.done()}
+        while pending:
+            self.check_cancel()
+            waiters: set[asyncio.Future[Any]] = set(pending)
+            if self._cancel is not None:
+                if self._cancel_waiter is None:
+                    self._cancel_waiter = asyncio.ensure_future(self._cancel.wait())
+                waiters.add(self._cancel_waiter)
+            done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            for future in done:
+                page = pending.pop(future, None)  # type: ignore[call-overload]
+                if page is not None:
+                    self._take(page)
+        self.check_cancel()
+        for page in pages:
+            self._take(page)
+
+    async def read(self, start: datetime, end: datetime) -> list[Candle]:
+        """Stored candles in ``[start, end)`` with the freshly fetched forming ones laid over."""
+        request = self.request
+        candles = await self._store.read_candles(request.market, request.timeframe, start, end)
+        return self.overlay(candles, start, end)
+
+    def overlay(self, candles: list[Candle], start: datetime, end: datetime) -> list[Candle]:
+        """``candles`` (ascending) with this run's fresh candles in ``[start, end)`` laid over."""
+        fresh = self.fresh_between(start, end)
+        if not fresh:
+            return list(candles)
+        merged = {c.start: c for c in candles}
+        for candle in fresh:
+            merged[candle.start] = candle
+        return [merged[when] for when in sorted(merged)]
+
+    def fresh_between(self, start: datetime, end: datetime) -> list[Candle]:
+        """Fresh (possibly still forming) candles this run holds in ``[start, end)``."""
+        return [c for when, c in self._fresh.items() if start <= when < end]
+
+    def keep_fresh(self, candles: list[Candle]) -> None:
+        """Remember candles that storage may not cover yet (the forming one)."""
+        for candle in candles:
+            self._fresh[candle.start] = candle
+
+    async def abandon(self, *, graceful: bool) -> None:
+        """Leave every unfinished page; stop the ones nobody else waits for.
+
+        With ``graceful`` the run waits (briefly) for those pages to stop, so no
+        exchange call of this request is still under way once it reports.
+        """
+        stopping: list[asyncio.Task[None]] = []
+        for page in self._joined:
+            if id(page) in self._released or page.future.done():
+                continue
+            self._released.add(id(page))
+            page.interest -= 1
+            if page.interest <= 0 and not page.writing and page.task is not None:
+                page.promoted = False
+                page.task.cancel()
+                stopping.append(page.task)
+        self.close()
+        if graceful and stopping:
+            await asyncio.wait(stopping, timeout=_ABANDON_WAIT_S)
+
+    def close(self) -> None:
+        """Release the cancel watcher."""
+        if self._cancel_waiter is not None:
+            self._cancel_waiter.cancel()
+            self._cancel_waiter = None
+
+    def _join(self, page: InflightPage) -> None:
+        page.interest += 1
+        self._joined.append(page)
+        page.future.add_done_callback(lambda _future, page=page: self._on_done(page))
+
+    def _promote(self, page: InflightPage) -> None:
+        # A more urgent request must not wait behind a LOW page still queued for a
+        # rate slot or for admission: restart that wait at this run's priority.
+        mine = self.request.priority
+        if page.started or page.writing or page.task is None or mine.rank >= page.priority.rank:
+            return
+        page.priority = mine
+        page.before_page = self._before_page
+        page.promoted = True
+        page.task.cancel()
+
+    def _on_done(self, page: InflightPage) -> None:
+        if id(page) in self._released:
+            return
+        future = page.future
+        if not future.cancelled() and future.exception() is None:
+            self._take(page)
+
+    def _take(self, page: InflightPage) -> None:
+        future = page.future
+        if future.cancelled():
+            raise CancelledRequestError(
+                f"a page of {self.request.market} {self.request.timeframe.code} candles was cancelled"
+            )
+        outcome = future.result()  # raises the page's own error, typed
+        if id(page) in self._taken:
+            return
+        self._taken.add(id(page))
+        self.known.append(outcome.known)
+        self.keep_fresh(outcome.fresh)
+        if outcome.exhausted:
+            self.exhausted = True
+        self.tracker.page_done(outcome.candles_in_span)
+
+
+def clip_pages(pages: list[InflightPage], start: datetime, end: datetime) -> list[tuple[Span, InflightPage | None]]:
+    """Segments of ``[start, end)`` in ascending order: each page's part, and the stored parts between."""
+    segments: list[tuple[Span, InflightPage | None]] = []
+    cursor = start
+    for page in sorted(pages, key=lambda p: p.span.start):
+        page_start, page_end = max(page.span.start, cursor), min(page.span.end, end)
+        if page_start >= page_end:
+            continue
+        if cursor < page_start:
+            segments.append(((cursor, page_start), None))
+        segments.append(((page_start, page_end), page))
+        cursor = page_end
+    if cursor < end:
+        segments.append(((cursor, end), None))
+    return segments

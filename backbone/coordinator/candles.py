@@ -1,0 +1,305 @@
+"""The candle service: answers candle requests from storage, fetching only what is missing.
+
+A range request becomes an aligned range; storage's coverage says what is missing;
+the missing ranges become pages of at most 200 slots, run concurrently within the
+priority's budget. A "latest N" request walks back from its end one page at a time,
+the way Upbit pages, so gaps (minutes without trades) cost no extra calls. Every
+page is stored, with the span its answer proves complete as coverage, before anyone
+waiting for it is told. May call: the router (exchange) and storage; nothing above.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from backbone.coordinator.candle_run import (
+    FORMING_KIND,
+    CandleRun,
+    FormingTail,
+    clip_pages,
+    forming_key,
+)
+from backbone.coordinator.gap_fill import fill_gaps
+from backbone.coordinator.planner import count_end, history_floor, range_bounds
+from backbone.coordinator.progress import ProgressCallback
+from backbone.coordinator.requests import CandleRequest, CandleResult
+from backbone.coordinator.single_flight import BeforePage, InflightPage, PageOutcome, SingleFlight
+from backbone.domain.models import Candle, utc_now
+from backbone.domain.priority import Priority
+from backbone.domain.timeframes import PAGE_SIZE, TIMEFRAMES, Timeframe
+
+if TYPE_CHECKING:
+    from backbone.router import SmartRouter
+    from backbone.storage import MarketStore, MemoryCache
+
+STREAM_CHUNK_SLOTS = 5 * PAGE_SIZE  # stored stretches are streamed in chunks of this many slots
+
+
+class CandleService:
+    """Plans, fetches (single flight), stores and reads candles."""
+
+    def __init__(
+        self,
+        router: SmartRouter,
+        store: MarketStore,
+        semaphores: Mapping[Priority, asyncio.Semaphore],
+        cache: MemoryCache | None = None,
+    ) -> None:
+        self._router = router
+        self._store = store
+        self._cache = cache
+        self._semaphores = semaphores
+        self._flight = SingleFlight()
+
+    @property
+    def flight(self) -> SingleFlight:
+        """The registry of pages in flight (read-only use: metrics and tests)."""
+        return self._flight
+
+    async def get(
+        self,
+        request: CandleRequest,
+        *,
+        progress: ProgressCallback | None = None,
+        before_page: BeforePage | None = None,
+        cancel: asyncio.Event | None = None,
+    ) -> CandleResult:
+        """Answer one request; see ``Coordinator.get_candles``."""
+        run = self._new_run(request, progress, before_page, cancel)
+        try:
+            if request.by_count:
+                candles = await self._latest(run)
+            else:
+                candles = await self._range(run)
+        except BaseException as exc:
+            await run.abandon(graceful=not isinstance(exc, asyncio.CancelledError))
+            raise
+        run.close()
+        run.tracker.finish(len(candles))
+        calls = run.upstream_calls
+        return CandleResult(
+            candles=candles,
+            upstream_calls=calls,
+            from_storage=calls == 0 and run.shared_pages == 0,
+            shared_pages=run.shared_pages,
+        )
+
+    async def stream(
+        self,
+        request: CandleRequest,
+        *,
+        progress: ProgressCallback | None = None,
+        before_page: BeforePage | None = None,
+        cancel: asyncio.Event | None = None,
+    ) -> AsyncIterator[list[Candle]]:
+        """Yield finished, contiguous chunks ascending; see ``Coordinator.stream_candles``."""
+        if request.by_count:
+            result = await self.get(request, progress=progress, before_page=before_page, cancel=cancel)
+            for index in range(0, len(result.candles), STREAM_CHUNK_SLOTS):
+                yield result.candles[index : index + STREAM_CHUNK_SLOTS]
+            return
+        run = self._new_run(request, progress, before_page, cancel)
+        timeframe = request.timeframe
+        sent = 0
+        try:
+            assert request.start is not None  # a range request, checked on construction
+            start, end = range_bounds(timeframe, request.start, request.end, utc_now())
+            pages = await run.fetch(start, end, newest_first=False) if start < end else []
+            previous: Candle | None = None
+            for (segment_start, segment_end), page in clip_pages(pages, start, end):
+                chunks = _chunks(timeframe, segment_start, segment_end, whole=page is not None)
+                for chunk_start, chunk_end in chunks:
+                    if page is not None:
+                        await run.wait([page])
+                    run.check_cancel()
+                    candles = await run.read(chunk_start, chunk_end)
+                    if request.fill_gaps:
+                        candles = fill_gaps(candles, timeframe, chunk_start, chunk_end, previous)
+                    if candles:
+                        previous = candles[-1]
+                        sent += len(candles)
+                        yield candles
+        except BaseException as exc:
+            await run.abandon(graceful=not isinstance(exc, asyncio.CancelledError | GeneratorExit))
+            raise
+        run.close()
+        run.tracker.finish(sent)
+
+    async def close(self) -> None:
+        """Stop every page still in flight (on shutdown)."""
+        tasks = []
+        for page in self._flight.all_pages():
+            if page.task is not None and not page.task.done() and not page.writing:
+                page.promoted = False
+                page.task.cancel()
+                tasks.append(page.task)
+        if tasks:
+            await asyncio.wait(tasks, timeout=5.0)
+
+    def _new_run(
+        self,
+        request: CandleRequest,
+        progress: ProgressCallback | None,
+        before_page: BeforePage | None,
+        cancel: asyncio.Event | None,
+    ) -> CandleRun:
+        return CandleRun(
+            request,
+            store=self._store,
+            cache=self._cache,
+            flight=self._flight,
+            run_page=self._run_page,
+            progress=progress,
+            before_page=before_page,
+            cancel=cancel,
+        )
+
+    async def _range(self, run: CandleRun) -> list[Candle]:
+        request = run.request
+        assert request.start is not None
+        start, end = range_bounds(request.timeframe, request.start, request.end, utc_now())
+        if start >= end:
+            return []
+        pages = await run.fetch(start, end, newest_first=False)
+        await run.wait(pages)
+        candles = await run.read(start, end)
+        if request.fill_gaps:
+            candles = fill_gaps(candles, request.timeframe, start, end)
+        return candles
+
+    async def _latest(self, run: CandleRun) -> list[Candle]:
+        """The latest ``count`` candles before the end, walking back one page at a time.
+
+        Each page asks for up to 200 candles before the oldest known one, the way
+        Upbit pages: 1,000 candles take 5 calls even when some minutes had no
+        trades. The walk stops when enough candles are known or history ends.
+        """
+        request = run.request
+        timeframe = request.timeframe
+        wanted = request.count or 1
+        end = count_end(timeframe, request.end, utc_now())
+        floor = history_floor(timeframe)
+        known_from = end  # [known_from, end) is complete in storage or fresh in hand
+        known = 0
+        while True:
+            gaps = await run.unknown(floor, end)
+            frontier = gaps[-1][1] if gaps else floor
+            if frontier > known_from:  # coverage shrank under us (a market was deleted)
+                known_from, known = end, 0
+            if frontier < known_from:
+                known += await self._count_stored(run, frontier, known_from)
+                known_from = frontier
+            if known >= wanted or not gaps or run.exhausted:
+                break
+            run.tracker.ensure_total(run.tracker.pages_done + math.ceil((wanted - known) / PAGE_SIZE))
+            await run.wait(run.fetch_newest(gaps[-1]))
+        candles = await self._store.read_latest_candles(request.market, timeframe, end, wanted)
+        candles = run.overlay(candles, known_from, end)[-wanted:]
+        if request.fill_gaps and candles:
+            candles = fill_gaps(candles, timeframe, candles[0].start, end)[-wanted:]
+        return candles
+
+    async def _count_stored(self, run: CandleRun, start: datetime, end: datetime) -> int:
+        """Candles in ``[start, end)``: stored rows plus fresh ones storage does not hold."""
+        request = run.request
+        arrays = await self._store.read_candle_arrays(request.market, request.timeframe, start, end)
+        stored = set(arrays.start_ms.tolist())
+        extra = sum(1 for c in run.fresh_between(start, end) if c.start_ms not in stored)
+        return len(arrays) + extra
+
+    async def _run_page(self, page: InflightPage) -> None:
+        """Fetch one page within its priority's budget, store it, then publish it."""
+        market, timeframe = page.key[0], TIMEFRAMES[page.key[1]]
+        while True:
+            priority = page.priority
+            try:
+                async with self._semaphores[priority]:
+                    if priority is Priority.LOW:
+                        await asyncio.sleep(0)  # let every higher request run first
+                    if page.before_page is not None:
+                        await page.before_page()
+                    sent_at = utc_now()
+                    page.started = True
+                    try:
+                        candles = await self._router.fetch_candles(
+                            market, timeframe, count=page.span.slots, to=page.span.end, priority=priority
+                        )
+                    except Exception:
+                        page.called = True
+                        raise
+                    page.called = True
+            except asyncio.CancelledError as exc:
+                if page.promoted and not page.started:
+                    page.promoted = False
+                    task = asyncio.current_task()
+                    if task is not None:
+                        task.uncancel()
+                    continue
+                self._flight.fail(page, exc)
+                raise
+            except Exception as exc:
+                self._flight.fail(page, exc)
+                return
+            break
+        page.writing = True
+        try:
+            outcome = await self._store_page(page, candles, sent_at)
+        except Exception as exc:
+            self._flight.fail(page, exc)
+            return
+        except asyncio.CancelledError as exc:
+            self._flight.fail(page, exc)
+            raise
+        if self._cache is not None and outcome.forming_from < page.span.end:
+            tail = FormingTail(outcome.forming_from, page.span.end, tuple(outcome.fresh))
+            self._cache.put(FORMING_KIND, forming_key(*page.key), tail)
+        self._flight.complete(page, outcome)
+
+    async def _store_page(
+        self, page: InflightPage, candles: list[Candle], sent_at: datetime
+    ) -> PageOutcome:
+        """Store one answer; Upbit sends the ``count`` newest candles before ``to``, so
+        everything from the oldest returned up to ``to`` is complete, and a short answer
+        means nothing older exists at all."""
+        timeframe = TIMEFRAMES[page.key[1]]
+        span = page.span
+        rows = [c for c in candles if c.start < span.end]
+        in_span = [c for c in rows if c.start >= span.start]
+        exhausted = len(candles) < span.slots
+        if exhausted:
+            known_start = min(span.start, history_floor(timeframe))
+        elif rows:
+            known_start = min(span.start, rows[0].start)
+        else:
+            known_start = span.start
+        # A candle that started before the call was sent may still have been forming.
+        cover_end = min(span.end, timeframe.floor(sent_at))
+        covered = (known_start, cover_end) if known_start < cover_end else None
+        await self._store.write_candles(page.key[0], timeframe, rows, covered=covered)
+        fresh = [c for c in rows if c.start >= cover_end]
+        return PageOutcome(
+            candles_in_span=len(in_span),
+            fresh=fresh,
+            exhausted=exhausted,
+            known=(known_start, span.end),
+            forming_from=max(cover_end, span.start),
+        )
+
+
+def _chunks(
+    timeframe: Timeframe, start: datetime, end: datetime, *, whole: bool
+) -> list[tuple[datetime, datetime]]:
+    """``[start, end)`` whole (a page) or cut into stream chunks (a stored stretch)."""
+    if whole:
+        return [(start, end)]
+    chunks = []
+    cursor = start
+    while cursor < end:
+        chunk_end = min(end, timeframe.shift(cursor, STREAM_CHUNK_SLOTS))
+        chunks.append((cursor, chunk_end))
+        cursor = chunk_end
+    return chunks

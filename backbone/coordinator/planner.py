@@ -1,0 +1,105 @@
+"""Pure planning arithmetic: requests to aligned ranges, ranges to exchange pages.
+
+Nothing here awaits or touches storage or the network, so every edge case is a
+plain unit test. Ranges are half-open ``[start, end)`` of aligned candle starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from backbone.domain.timeframes import PAGE_SIZE, Timeframe
+
+Span = tuple[datetime, datetime]
+
+# Upbit opened in October 2017; a page that comes back short proves there are no
+# older candles, so coverage is recorded back to here and never asked for again.
+HISTORY_FLOOR = datetime(2017, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PageSpan:
+    """One exchange call: ``count=slots`` candles with ``to=end`` cover exactly ``[start, end)``."""
+
+    start: datetime
+    end: datetime
+    slots: int
+
+
+def live_end(timeframe: Timeframe, now: datetime) -> datetime:
+    """The exclusive end that includes the still-forming candle at ``now``."""
+    return timeframe.shift(timeframe.floor(now), 1)
+
+
+def history_floor(timeframe: Timeframe) -> datetime:
+    """The aligned start before which the exchange holds no candles."""
+    return timeframe.floor(HISTORY_FLOOR)
+
+
+def range_bounds(
+    timeframe: Timeframe, start: datetime, end: datetime | None, now: datetime
+) -> Span:
+    """Aligned ``[first, last_exclusive)`` of every candle overlapping ``[start, end)``.
+
+    ``end`` defaults to now. Nothing can exist after the forming candle, so the
+    end is clipped there; the result may be empty (``first >= last``).
+    """
+    first = timeframe.floor(start)
+    limit = live_end(timeframe, now)
+    last = limit if end is None else min(timeframe.ceil(end), limit)
+    return first, last
+
+
+def count_end(timeframe: Timeframe, end: datetime | None, now: datetime) -> datetime:
+    """The exclusive end of a "latest N candles" request: candles that start before ``end``."""
+    limit = live_end(timeframe, now)
+    return limit if end is None else min(timeframe.ceil(end), limit)
+
+
+def split_pages(
+    timeframe: Timeframe, start: datetime, end: datetime, page_size: int = PAGE_SIZE
+) -> list[PageSpan]:
+    """Split ``[start, end)`` into pages of at most ``page_size`` slots, ascending.
+
+    Pages are anchored at ``end`` and walk backwards, because Upbit pages from a
+    ``to`` backwards: N slots ending at ``end`` take ``ceil(N / page_size)`` calls
+    and only the oldest page may be short.
+    """
+    if page_size < 1:
+        raise ValueError("page_size must be >= 1")
+    pages: list[PageSpan] = []
+    cursor = end
+    while cursor > start:
+        page_start = timeframe.shift(cursor, -page_size)
+        if page_start < start:
+            page_start = start
+        pages.append(PageSpan(page_start, cursor, timeframe.count_between(page_start, cursor)))
+        cursor = page_start
+    pages.reverse()
+    return pages
+
+
+def subtract(ranges: Sequence[Span], holes: Iterable[Span]) -> list[Span]:
+    """``ranges`` minus every hole, ascending and non-empty; inputs need not be sorted."""
+    result = sorted((a, b) for a, b in ranges if a < b)
+    for hole_start, hole_end in sorted(holes):
+        if hole_start >= hole_end:
+            continue
+        trimmed: list[Span] = []
+        for a, b in result:
+            if hole_end <= a or hole_start >= b:
+                trimmed.append((a, b))
+                continue
+            if a < hole_start:
+                trimmed.append((a, hole_start))
+            if hole_end < b:
+                trimmed.append((hole_end, b))
+        result = trimmed
+    return result
+
+
+def overlaps(a: Span, b: Span) -> bool:
+    """True when two half-open spans share at least one instant."""
+    return a[0] < b[1] and b[0] < a[1]
