@@ -499,7 +499,9 @@ class MarketDataBackbone:
         )
         return BackboneResponse(False, [], metadata, error=error.message)
 
-    async def _admit(self, priority: Priority, request_id: str, progress: ProgressCallback | None) -> float:
+    async def _admit(
+        self, priority: Priority, request_id: str, progress: ProgressCallback | None, *, check_rate: bool = True
+    ) -> float:
         """Hold LOW work while the machine or the rate budget is busy; report the wait."""
         if priority is not Priority.LOW:
             return 0.0
@@ -516,7 +518,7 @@ class MarketDataBackbone:
                 progress,
             )
 
-        return await self.load_guard.admit(waiting)
+        return await self.load_guard.admit(waiting, check_rate=check_rate)
 
     def _page_gate(
         self, priority: Priority, request_id: str, progress: ProgressCallback | None
@@ -526,7 +528,7 @@ class MarketDataBackbone:
             return None
 
         async def gate() -> None:
-            await self._admit(priority, request_id, progress)
+            await self._admit(priority, request_id, progress, check_rate=False)
             await self.load_guard.yield_to_higher()
 
         return gate

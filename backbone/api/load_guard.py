@@ -17,6 +17,8 @@ import psutil
 
 from backbone.domain.priority import Priority
 
+RATE_REASON = "rate budget held for higher priorities"
+
 
 @dataclass(frozen=True, slots=True)
 class LoadSample:
@@ -44,6 +46,8 @@ def psutil_sampler() -> LoadSample:
 
 class LoadGuard:
     """Decides when LOW work may go on; counts deferrals for the monitor."""
+
+    _RATE_POLL_S = 0.05
 
     def __init__(
         self,
@@ -91,36 +95,42 @@ class LoadGuard:
         if not any(self._active[p] for p in Priority if p is not Priority.LOW):
             self._idle.set()
 
-    def overloaded(self) -> str | None:
+    def overloaded(self, *, check_rate: bool = True) -> str | None:
         """Why LOW work may not run now, or None."""
         sample = self.sample
         if sample.cpu_percent >= self.thresholds.cpu_percent:
             return f"CPU at {sample.cpu_percent:.0f}% (limit {self.thresholds.cpu_percent:.0f}%)"
         if sample.memory_percent >= self.thresholds.memory_percent:
             return f"memory at {sample.memory_percent:.0f}% (limit {self.thresholds.memory_percent:.0f}%)"
-        if not self._has_rate_room():
-            return "rate budget reserved for higher priorities"
+        if check_rate and not self._has_rate_room():
+            return RATE_REASON
         return None
 
-    async def admit(self, on_wait: Callable[[float, str], None] | None = None) -> float:
-        """Wait until LOW work may run; return the milliseconds spent waiting for load.
+    async def admit(
+        self, on_wait: Callable[[float, str], None] | None = None, *, check_rate: bool = True
+    ) -> float:
+        """Wait until LOW work may run; return the milliseconds spent waiting.
 
-        ``on_wait(waited_ms, reason)`` is called about every half second while waiting.
+        ``check_rate`` also waits for the rate budget to have tokens above the
+        CRITICAL reserve; between pages it is off, since the router's limiter
+        already serves LOW last. ``on_wait(waited_ms, reason)`` is called at every
+        poll while waiting.
         """
-        started = time.monotonic()
-        waited = 0.0
-        reason = self.overloaded()
+        reason = self.overloaded(check_rate=check_rate)
         if reason is None:
             return 0.0
+        started = time.monotonic()
+        waited = 0.0
         self.low_waiting += 1
         self.deferrals += 1
         try:
             while reason is not None:
                 if on_wait is not None:
                     on_wait(waited, reason)
-                await asyncio.sleep(self._interval)
+                # Tokens come back within a second; load readings change slower.
+                await asyncio.sleep(self._RATE_POLL_S if reason == RATE_REASON else self._interval)
                 waited = (time.monotonic() - started) * 1000
-                reason = self.overloaded()
+                reason = self.overloaded(check_rate=check_rate)
         finally:
             self.low_waiting -= 1
             self.deferred_ms_total += waited
