@@ -345,33 +345,16 @@ class MarketDataBackbone:
 
     def metrics_snapshot(self) -> MetricsSnapshot:
         """Latency percentiles, rates, errors, cache, rate budget, queues and load, right now."""
-        sample = self.load_guard.sample
         budget = {
             group: {"limit_per_s": b.limit_per_s, "available": b.available, "reserve": b.reserve}
             for group, b in self._router.rate_budget().items()
         }
-        depths = {p.value: self.load_guard.active(p) for p in Priority}
-        depths["low_waiting"] = self.load_guard.low_waiting
-        return MetricsSnapshot(
-            timestamp=time.time(),
-            uptime_s=time.monotonic() - self.metrics.started,
-            latency_by_path=self.metrics.latency_by_path(),
-            latency_by_priority=self.metrics.latency_by_priority(),
-            requests_per_s=self.metrics.rates(),
-            request_counts={p.value: self.metrics.counts[p] for p in Priority},
-            errors_by_code=dict(self.metrics.errors),
-            cache_hit_ratio=self.metrics.cache_hit_ratio,
-            memory_cache=self._cache.stats(),
-            upstream_calls=self.metrics.upstream_calls,
+        return self.metrics.snapshot(
+            guard=self.load_guard,
             rate_budget=budget,
-            queue_depths=depths,
-            cpu_percent=sample.cpu_percent,
-            memory_percent=sample.memory_percent,
-            process_rss_mb=self._process.memory_info().rss / 2**20,
-            low_deferrals=self.load_guard.deferrals,
-            low_deferred_ms=self.load_guard.deferred_ms_total,
+            memory_cache=self._cache.stats(),
             ws_state=self.ws_state,
-            alerts=list(self.metrics.alerts),
+            rss_mb=self._process.memory_info().rss / 2**20,
         )
 
     def alerts(self) -> AsyncIterator[Alert]:

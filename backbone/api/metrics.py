@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from backbone.api.load_guard import LoadGuard
 from backbone.domain.priority import Priority
 
 # The design's latency targets per priority, in ms. LOW has none: it is background work.
@@ -187,3 +188,38 @@ class MetricsCollector:
     @property
     def cache_hit_ratio(self) -> float:
         return self.cache_hits / self.cacheable if self.cacheable else 0.0
+
+    def snapshot(
+        self,
+        *,
+        guard: LoadGuard,
+        rate_budget: dict[str, dict[str, float]],
+        memory_cache: dict[str, dict[str, int]],
+        ws_state: str,
+        rss_mb: float,
+    ) -> MetricsSnapshot:
+        """Everything the monitor shows, with the load guard's queues and readings."""
+        sample = guard.sample
+        depths = {p.value: guard.active(p) for p in Priority}
+        depths["low_waiting"] = guard.low_waiting
+        return MetricsSnapshot(
+            timestamp=time.time(),
+            uptime_s=time.monotonic() - self.started,
+            latency_by_path=self.latency_by_path(),
+            latency_by_priority=self.latency_by_priority(),
+            requests_per_s=self.rates(),
+            request_counts={p.value: self.counts[p] for p in Priority},
+            errors_by_code=dict(self.errors),
+            cache_hit_ratio=self.cache_hit_ratio,
+            memory_cache=memory_cache,
+            upstream_calls=self.upstream_calls,
+            rate_budget=rate_budget,
+            queue_depths=depths,
+            cpu_percent=sample.cpu_percent,
+            memory_percent=sample.memory_percent,
+            process_rss_mb=rss_mb,
+            low_deferrals=guard.deferrals,
+            low_deferred_ms=guard.deferred_ms_total,
+            ws_state=ws_state,
+            alerts=list(self.alerts),
+        )
