@@ -1,0 +1,30 @@
+"""Layer 1, the smart router: Upbit's REST API under its rate limits, live WebSocket
+snapshots, and the choice between them.
+
+Knows nothing of storage or the layers above; speaks only the domain vocabulary.
+"""
+
+from backbone.router.endpoints import (
+    DEFAULT_FRESHNESS_S,
+    DEFAULT_LIMITS_PER_S,
+    ENDPOINTS,
+    GROUPS,
+    Endpoint,
+)
+from backbone.router.rate_limiter import RateBudget
+from backbone.router.smart_router import RoutedAnswer, SmartRouter
+from backbone.router.snapshots import UpdateStream
+from backbone.router.stats import RouterStats
+
+__all__ = [
+    "DEFAULT_FRESHNESS_S",
+    "DEFAULT_LIMITS_PER_S",
+    "ENDPOINTS",
+    "GROUPS",
+    "Endpoint",
+    "RateBudget",
+    "RoutedAnswer",
+    "RouterStats",
+    "SmartRouter",
+    "UpdateStream",
+]

@@ -1,0 +1,64 @@
+"""Upbit's quotation endpoints, rate limit groups and WebSocket limits, declared once as data.
+
+Everything the router knows about Upbit's limits lives here, so a change in
+Upbit's policy is a change to this table and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+# Rate limit groups of the quotation API; each is counted separately by Upbit, per IP.
+GROUPS: Final[tuple[str, ...]] = ("market", "candle", "ticker", "orderbook", "trade")
+
+# Upbit's documented requests per second per group (quotation REST, per IP).
+DEFAULT_LIMITS_PER_S: Final = MappingProxyType({group: 10.0 for group in GROUPS})
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One REST endpoint: its path under the base URL and the limit group it counts against."""
+
+    name: str
+    path: str
+    group: str
+
+
+ENDPOINTS: Final = MappingProxyType(
+    {
+        e.name: e
+        for e in (
+            Endpoint("market_all", "market/all", "market"),
+            # The timeframe supplies the rest of the path (seconds, minutes/1, days, ...).
+            Endpoint("candles", "candles", "candle"),
+            Endpoint("ticker", "ticker", "ticker"),
+            Endpoint("ticker_all", "ticker/all", "ticker"),
+            Endpoint("orderbook", "orderbook", "orderbook"),
+            Endpoint("orderbook_instruments", "orderbook/instruments", "orderbook"),
+            Endpoint("trades_ticks", "trades/ticks", "trade"),
+        )
+    }
+)
+
+# Page and parameter bounds Upbit enforces.
+MAX_CANDLE_COUNT: Final = 200
+MAX_TRADE_COUNT: Final = 500
+MAX_ORDERBOOK_COUNT: Final = 30
+TRADE_DAYS_AGO: Final = range(1, 8)
+
+# Sliding-window width for the REST limiter. A hair over one second absorbs the
+# spread between our send times and the server's receive times, which is what
+# keeps a sustained 10/s budget from ever being counted as 11 by Upbit.
+RATE_WINDOW_S: Final = 1.05
+
+# WebSocket limits: connections per second per IP, request messages per connection.
+WS_CONNECTS_PER_S: Final = 5
+WS_MESSAGES_PER_S: Final = 5
+WS_MESSAGES_PER_MIN: Final = 100
+WS_IDLE_CLOSE_S: Final = 120.0
+WS_KINDS: Final[tuple[str, ...]] = ("ticker", "orderbook", "trade")
+
+# How old a WebSocket snapshot may be and still answer a request instead of REST.
+DEFAULT_FRESHNESS_S: Final = MappingProxyType({"ticker": 1.0, "orderbook": 0.5, "trade": 2.0})

@@ -1,0 +1,398 @@
+"""Layer 1's entry object: REST calls under Upbit's limits, live WebSocket snapshots, and the
+choice between them.
+
+:class:`SmartRouter` owns one REST channel (shared aiohttp session, per-group
+rate limiter) and one WebSocket channel. ``fetch_*`` always go to REST;
+:meth:`SmartRouter.request` answers from a WebSocket snapshot when every asked
+market has one fresh enough, and from REST otherwise. Nothing here knows about
+storage or the layers above.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from backbone.domain.clock import format_to_param
+from backbone.domain.errors import ConnectionLostError, InvalidInputError
+from backbone.domain.models import Candle, Market, Orderbook, Ticker, Trade
+from backbone.domain.priority import Priority
+from backbone.domain.timeframes import Timeframe, parse_timeframe
+from backbone.router import validation as check
+from backbone.router.endpoints import (
+    DEFAULT_FRESHNESS_S,
+    ENDPOINTS,
+    GROUPS,
+    MAX_CANDLE_COUNT,
+    MAX_ORDERBOOK_COUNT,
+    MAX_TRADE_COUNT,
+    TRADE_DAYS_AGO,
+    WS_KINDS,
+)
+from backbone.router.rate_limiter import RateBudget, RateLimiter
+from backbone.router.rest_channel import RestChannel
+from backbone.router.snapshots import DEFAULT_TRADE_RING, SnapshotStore, StreamValue, UpdateStream
+from backbone.router.stats import RouterStats, StatsRecorder
+from backbone.router.websocket_channel import WebSocketChannel
+
+
+@dataclass(frozen=True, slots=True)
+class RoutedAnswer:
+    """What :meth:`SmartRouter.request` returns: the data and how it was obtained.
+
+    ``snapshot_age_ms`` is, for WebSocket answers, how long ago the oldest
+    snapshot was last known current (its arrival, or later traffic on the same
+    live connection); None for REST. ``upstream_calls`` counts REST calls made.
+    """
+
+    data: list[Any]
+    channel: str  # "websocket" | "rest"
+    elapsed_ms: float
+    snapshot_age_ms: float | None
+    upstream_calls: int
+
+
+class SmartRouter:
+    """Channels to Upbit (live or simulated): rate-limited REST plus live WebSocket snapshots."""
+
+    def __init__(
+        self,
+        rest_url: str,
+        ws_url: str,
+        *,
+        rate_limits: Mapping[str, float] | None = None,
+        critical_reserve: int = 2,
+        request_timeout_s: float = 10.0,
+        freshness_s: Mapping[str, float] | None = None,
+        trade_ring: int = DEFAULT_TRADE_RING,
+        ws_heartbeat_s: float = 30.0,
+    ) -> None:
+        self.rest_url = rest_url
+        self.ws_url = ws_url
+        self._stats = StatsRecorder()
+        self._limiter = RateLimiter(rate_limits, critical_reserve)
+        self._rest = RestChannel(
+            rest_url, self._limiter, self._stats, request_timeout_s=request_timeout_s
+        )
+        self._store = SnapshotStore(trade_ring)
+        self._ws = WebSocketChannel(
+            ws_url, lambda: self._rest.session, self._store, self._stats, heartbeat_s=ws_heartbeat_s
+        )
+        self._freshness = dict(DEFAULT_FRESHNESS_S)
+        for kind, seconds in (freshness_s or {}).items():
+            self._freshness[check.stream_kind(kind)] = float(seconds)
+        self._trade_ring = trade_ring
+        self._kept_for_critical: set[tuple[str, str]] = set()
+        self._started = False
+
+    # -- lifecycle ------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the HTTP session; the WebSocket connects when something is first subscribed."""
+        if self._started:
+            return
+        await self._rest.start()
+        self._started = True
+        self._ws.ensure_running()
+
+    async def stop(self) -> None:
+        """Close the WebSocket, end every update stream and close the session (idempotent)."""
+        if not self._started:
+            return
+        self._started = False
+        await self._ws.stop()
+        self._store.close_listeners()
+        self._limiter.close()
+        await self._rest.close()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- REST -----------------------------------------------------------------
+
+    async def fetch_markets(
+        self, *, details: bool = False, priority: Priority = Priority.NORMAL
+    ) -> list[Market]:
+        """Every listed market (``/market/all``), with warning/caution flags when ``details``."""
+        return await self._rest.get(
+            ENDPOINTS["market_all"],
+            {"is_details": bool(details)},
+            lambda raw: [Market.from_upbit(m) for m in raw],
+            priority=Priority.parse(priority),
+        )
+
+    async def fetch_candles(
+        self,
+        market: str,
+        timeframe: Timeframe | str,
+        *,
+        count: int = MAX_CANDLE_COUNT,
+        to: datetime | None = None,
+        priority: Priority = Priority.NORMAL,
+    ) -> list[Candle]:
+        """One page of candles ending before ``to`` (exclusive), returned ascending by start."""
+        code = check.market_code(market)
+        tf = parse_timeframe(timeframe)
+        params: dict[str, Any] = {
+            "market": code,
+            "count": check.count_in(count, 1, MAX_CANDLE_COUNT),
+        }
+        if to is not None:
+            params["to"] = format_to_param(check.aware_time(to, "to"))
+        candles = await self._rest.get(
+            ENDPOINTS["candles"],
+            params,
+            lambda raw: [Candle.from_upbit(c, tf) for c in raw],
+            priority=Priority.parse(priority),
+            path_suffix=f"/{tf.path}",
+        )
+        candles.sort(key=lambda c: c.start)
+        return candles
+
+    async def fetch_tickers(
+        self, markets: Sequence[str], *, priority: Priority = Priority.NORMAL
+    ) -> list[Ticker]:
+        """Tickers of the given markets in one call."""
+        codes = check.market_codes(markets)
+        return await self._rest.get(
+            ENDPOINTS["ticker"],
+            {"markets": ",".join(codes)},
+            lambda raw: [Ticker.from_upbit(t) for t in raw],
+            priority=Priority.parse(priority),
+        )
+
+    async def fetch_all_tickers(
+        self, quote_currencies: Sequence[str], *, priority: Priority = Priority.NORMAL
+    ) -> list[Ticker]:
+        """Every market's ticker for the given quote currencies (``KRW``, ``BTC``, ``USDT``)."""
+        if isinstance(quote_currencies, str):
+            quote_currencies = quote_currencies.split(",")
+        quotes = [q.strip().upper() for q in quote_currencies if q.strip()]
+        if not quotes or not all(q.isalnum() for q in quotes):
+            raise InvalidInputError(
+                "INVALID_MARKET",
+                "quote_currencies",
+                f"quote_currencies must list currencies like 'KRW', got {quote_currencies!r}",
+            )
+        return await self._rest.get(
+            ENDPOINTS["ticker_all"],
+            {"quote_currencies": ",".join(quotes)},
+            lambda raw: [Ticker.from_upbit(t) for t in raw],
+            priority=Priority.parse(priority),
+        )
+
+    async def fetch_orderbooks(
+        self,
+        markets: Sequence[str],
+        *,
+        level: float | None = None,
+        count: int | None = None,
+        priority: Priority = Priority.NORMAL,
+    ) -> list[Orderbook]:
+        """Order books of the given markets in one call (``level`` groups KRW prices)."""
+        codes = check.market_codes(markets)
+        params: dict[str, Any] = {"markets": ",".join(codes)}
+        if level is not None:
+            if isinstance(level, bool) or not isinstance(level, int | float) or level < 0:
+                raise InvalidInputError(
+                    "INVALID_LEVEL", "level", f"level must be a number >= 0, got {level!r}"
+                )
+            params["level"] = str(int(level)) if float(level).is_integer() else repr(float(level))
+        if count is not None:
+            params["count"] = check.count_in(count, 1, MAX_ORDERBOOK_COUNT)
+        return await self._rest.get(
+            ENDPOINTS["orderbook"],
+            params,
+            lambda raw: [Orderbook.from_upbit(o) for o in raw],
+            priority=Priority.parse(priority),
+        )
+
+    async def fetch_trades(
+        self,
+        market: str,
+        *,
+        count: int = MAX_TRADE_COUNT,
+        to: str | None = None,
+        cursor: int | None = None,
+        days_ago: int | None = None,
+        priority: Priority = Priority.NORMAL,
+    ) -> list[Trade]:
+        """Recent trades of one market, newest first as Upbit sends them."""
+        params: dict[str, Any] = {
+            "market": check.market_code(market),
+            "count": check.count_in(count, 1, MAX_TRADE_COUNT),
+        }
+        if to is not None:
+            params["to"] = check.time_of_day(to)
+        if cursor is not None:
+            if isinstance(cursor, bool) or not isinstance(cursor, int) or cursor < 0:
+                raise InvalidInputError(
+                    "INVALID_CURSOR",
+                    "cursor",
+                    f"cursor must be a sequential_id (int >= 0), got {cursor!r}",
+                )
+            params["cursor"] = cursor
+        if days_ago is not None:
+            params["days_ago"] = check.count_in(
+                days_ago, TRADE_DAYS_AGO.start, TRADE_DAYS_AGO.stop - 1, "days_ago"
+            )
+        return await self._rest.get(
+            ENDPOINTS["trades_ticks"],
+            params,
+            lambda raw: [Trade.from_upbit(t) for t in raw],
+            priority=Priority.parse(priority),
+        )
+
+    # -- routing --------------------------------------------------------------
+
+    async def request(
+        self, kind: str, markets: Sequence[str], *, priority: Priority = Priority.NORMAL
+    ) -> RoutedAnswer:
+        """Tickers, orderbooks or recent trades from the fastest source that is fresh enough.
+
+        WebSocket when every market has a snapshot from the live connection
+        within the kind's freshness budget; REST otherwise. A CRITICAL request
+        for a market not yet streamed also subscribes it for next time.
+        Trades over WebSocket are those seen since subscribing, newest first.
+        """
+        kind = check.stream_kind(kind)
+        codes = check.market_codes(markets)
+        priority = Priority.parse(priority)
+        started = time.perf_counter()
+        answer = self._from_snapshots(kind, codes)
+        if answer is not None:
+            data, age_s = answer
+            return RoutedAnswer(data, "websocket", _ms_since(started), age_s * 1000.0, 0)
+        if priority is Priority.CRITICAL:
+            self._keep_streaming(kind, codes)
+        data, calls = await self._from_rest(kind, codes, priority)
+        return RoutedAnswer(data, "rest", _ms_since(started), None, calls)
+
+    def _from_snapshots(self, kind: str, codes: list[str]) -> tuple[list[Any], float] | None:
+        budget = self._freshness[kind]
+        now = time.monotonic()
+        snapshots = []
+        for code in codes:
+            snapshot = self._store.fresh(kind, code, budget, now)
+            if snapshot is None:
+                return None
+            snapshots.append(snapshot)
+        age_s = max(self._store.age(s, now) or 0.0 for s in snapshots)
+        if kind == "trade":
+            return [t for code in codes for t in self._store.recent_trades(code)], age_s
+        return [s.value for s in snapshots], age_s
+
+    async def _from_rest(
+        self, kind: str, codes: list[str], priority: Priority
+    ) -> tuple[list[Any], int]:
+        if kind == "ticker":
+            return await self.fetch_tickers(codes, priority=priority), 1
+        if kind == "orderbook":
+            return await self.fetch_orderbooks(codes, priority=priority), 1
+        count = min(self._trade_ring, MAX_TRADE_COUNT)
+        pages = await asyncio.gather(
+            *(self.fetch_trades(c, count=count, priority=priority) for c in codes)
+        )
+        return [t for page in pages for t in page], len(codes)
+
+    def _keep_streaming(self, kind: str, codes: list[str]) -> None:
+        """Subscribe what a live bot asked for, once, and keep it while the router runs."""
+        new = [c for c in codes if (kind, c) not in self._kept_for_critical]
+        if new and self._started:
+            self._kept_for_critical.update((kind, c) for c in new)
+            self._ws.add(kind, new)
+
+    # -- WebSocket ------------------------------------------------------------
+
+    async def subscribe(self, kind: str, markets: Sequence[str]) -> None:
+        """Stream ``kind`` for ``markets`` (reference counted; pair with :meth:`unsubscribe`)."""
+        kind = check.stream_kind(kind)
+        codes = check.market_codes(markets)
+        if not self._started:
+            raise ConnectionLostError("the router is not started; call await router.start() first")
+        self._ws.add(kind, codes)
+
+    async def unsubscribe(self, kind: str, markets: Sequence[str]) -> None:
+        """Release streams taken by :meth:`subscribe`; the last release unsubscribes upstream."""
+        self._ws.remove(check.stream_kind(kind), check.market_codes(markets))
+
+    def updates(self, kind: str, markets: Sequence[str]) -> UpdateStream:
+        """An async context manager and iterator of live updates for ``markets``."""
+        return UpdateStream(
+            self._store,
+            check.stream_kind(kind),
+            check.market_codes(markets),
+            self.subscribe,
+            self.unsubscribe,
+        )
+
+    def subscriptions(self) -> dict[str, list[str]]:
+        """The complete set of streams currently wanted, per kind."""
+        return self._ws.subscriptions()
+
+    def snapshot(self, kind: str, market: str) -> StreamValue | None:
+        """The latest value received for a stream if it is fresh, else None."""
+        fresh = self._store.fresh(
+            check.stream_kind(kind),
+            check.market_code(market),
+            self._freshness[kind],
+            time.monotonic(),
+        )
+        return None if fresh is None else fresh.value
+
+    @property
+    def ws_last_error(self) -> Mapping[str, Any] | None:
+        """The last ``{"name", "message"}`` error the exchange sent on the WebSocket, if any."""
+        return self._ws.last_error
+
+    @property
+    def ws_state(self) -> str:
+        """``disconnected``, ``connecting`` or ``connected``."""
+        return self._ws.state
+
+    # -- budget and stats -----------------------------------------------------
+
+    def rate_budget(self) -> dict[str, RateBudget]:
+        """Tokens available now per group, and the CRITICAL-only reserve."""
+        return self._limiter.budgets()
+
+    def has_headroom(self, group: str) -> bool:
+        """True while the group has tokens beyond the CRITICAL reserve right now."""
+        if group not in GROUPS:
+            raise InvalidInputError(
+                "INVALID_GROUP", "group", f"group {group!r} is not one of: {', '.join(GROUPS)}"
+            )
+        budget = self._limiter[group].budget()
+        return budget.available > budget.reserve
+
+    def stats(self) -> RouterStats:
+        """A frozen copy of the router's counters."""
+        self._stats.ws_dropped_updates = self._store.dropped_updates
+        return self._stats.snapshot()
+
+    @property
+    def freshness_s(self) -> dict[str, float]:
+        """The freshness budget per kind, in seconds."""
+        return dict(self._freshness)
+
+    @property
+    def stream_kinds(self) -> tuple[str, ...]:
+        return WS_KINDS
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0
