@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtWidgets import QApplication, QMainWindow
+from PyQt6.QtWidgets import QMainWindow
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,9 @@ async def capture_tabs(window: QMainWindow, panels: Any, directory: Path, timeou
     tabs = window.centralWidget()
     for index, (title, panel) in enumerate(panels.tabs):
         tabs.setCurrentIndex(index)
+        run = getattr(panel, "run", None)
+        if callable(run) and not _ready(panel):
+            run()  # a backtest shows results only once it has run: run the form's defaults
         polls = max(0, int((deadline - time.monotonic()) / 0.2))
         for _ in range(polls):
             if _ready(panel):
@@ -35,8 +38,7 @@ async def capture_tabs(window: QMainWindow, panels: Any, directory: Path, timeou
             await asyncio.sleep(0.2)
         if not _ready(panel):
             log.warning("tab %s had no data before the deadline; capturing it as it is", title)
-        await asyncio.sleep(0.5)  # let the last repaint land
-        QApplication.processEvents()
+        await asyncio.sleep(0.5)  # the loop delivers the last repaints meanwhile
         name = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
         path = directory / f"{index + 1:02d}-{name}.png"
         window.grab().save(str(path))
