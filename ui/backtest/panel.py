@@ -147,7 +147,7 @@ class BacktestPanel(QtWidgets.QWidget):
             async for chunk in stream:
                 partial = engine.add(CandleColumns.from_upbit(chunk))
                 if partial is not None:
-                    self.results.show_result(partial)
+                    self.results.show_result(partial, final=False)
                 await asyncio.sleep(0)  # let the chart and tables breathe between chunks
         except asyncio.CancelledError:
             self._set_state("cancelled", "Cancelled")

@@ -16,6 +16,7 @@ from ui.widgets import format_price
 STAT_NAMES = ("Total return", "Buy & hold", "Max drawdown", "Win rate", "Sharpe", "Trades", "Bars")
 TRADE_COLUMNS = ("Entry (KST)", "Entry price", "Exit (KST)", "Exit price", "Return %", "State")
 MAX_TRADE_ROWS = 2000  # the most recent trades shown; the statistics cover all of them
+PARTIAL_TRADE_ROWS = 100  # while history still loads, a short list keeps each refresh cheap
 
 
 class ResultsView(QtWidgets.QWidget):
@@ -38,8 +39,13 @@ class ResultsView(QtWidgets.QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setLabel("left", "equity (start = 1)")
         self.plot.addLegend(offset=(5, 5))
-        self.equity_curve = self.plot.plot([], [], pen=pg.mkPen(SERIES[0], width=2), name="strategy")
-        self.hold_curve = self.plot.plot([], [], pen=pg.mkPen(SERIES[1], width=1.5), name="buy & hold")
+        # Thin pens and peak downsampling: months of minutes are 100,000+ points, and a
+        # wide pen or an undecimated line would hold the event loop for 100+ ms per redraw.
+        self.equity_curve = self.plot.plot([], [], pen=pg.mkPen(SERIES[0], width=1), name="strategy")
+        self.hold_curve = self.plot.plot([], [], pen=pg.mkPen(SERIES[1], width=1), name="buy & hold")
+        for curve in (self.equity_curve, self.hold_curve):
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
         self.trades = QtWidgets.QTableWidget(0, len(TRADE_COLUMNS), self)
         self.trades.setHorizontalHeaderLabels(TRADE_COLUMNS)
         self.trades.verticalHeader().setVisible(False)
@@ -62,7 +68,8 @@ class ResultsView(QtWidgets.QWidget):
         self.hold_curve.setData([], [])
         self.trades.setRowCount(0)
 
-    def show_result(self, result: BacktestResult) -> None:
+    def show_result(self, result: BacktestResult, *, final: bool = True) -> None:
+        """Show statistics, curves and trades; ``final=False`` for a partial result."""
         s = result.statistics
         if s is None or s.bars == 0:
             self.clear()
@@ -83,10 +90,10 @@ class ResultsView(QtWidgets.QWidget):
         x = result.start_ms.astype(np.float64) / 1000.0
         self.equity_curve.setData(x, result.equity)
         self.hold_curve.setData(x, result.buy_and_hold)
-        self._show_trades(result)
+        self._show_trades(result, MAX_TRADE_ROWS if final else PARTIAL_TRADE_ROWS)
 
-    def _show_trades(self, result: BacktestResult) -> None:
-        shown = result.trades[-MAX_TRADE_ROWS:][::-1]  # newest first
+    def _show_trades(self, result: BacktestResult, limit: int) -> None:
+        shown = result.trades[-limit:][::-1]  # newest first
         self.trades.setUpdatesEnabled(False)
         self.trades.setRowCount(len(shown))
         for row, t in enumerate(shown):

@@ -1,0 +1,105 @@
+"""How long the UI's event loop stalls while the backtest tab backfills months of minutes.
+
+Opens the whole app offscreen on a qasync loop (simulator in-process at 30 ms
+latency, as ``--source sim`` does), runs a 1m backtest over the form's date
+range, and samples the loop every 10 ms: a sample that comes late by X ms is
+a stall of X ms the user would have felt as a frozen window.
+
+    python -m bench.ui_stall_bench [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+TICK_S = 0.010
+
+
+async def _watch_loop(lags: list[float], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        before = time.perf_counter()
+        await asyncio.sleep(TICK_S)
+        lags.append((time.perf_counter() - before - TICK_S) * 1000)
+
+
+async def _measure(days: int) -> dict[str, Any]:
+    from PyQt6.QtCore import QDate
+
+    from app.panels import build_panels
+    from backbone import MarketDataBackbone
+    from backbone.domain.clock import KST
+    from backbone.sim import ExchangeSimulator
+    from ui.main_window import MainWindow
+
+    sim = ExchangeSimulator(port=0, latency_ms=30, jitter_ms=5)
+    await sim.start()
+    with tempfile.TemporaryDirectory() as folder:
+        backbone = MarketDataBackbone(sim.rest_url, sim.ws_url, str(Path(folder) / "stall.sqlite"))
+        await backbone.start()
+        panels = build_panels(backbone)
+        window = MainWindow(backbone, "SIMULATED DATA", panels.tabs)
+        window.resize(1280, 820)
+        window.show()
+        panels.start()
+        backtest: Any = panels.widget("Backtest")
+        await asyncio.sleep(3)  # panels load their first data
+        today = datetime.now(KST).date()
+        start = today - timedelta(days=days)
+        backtest.form.timeframe.setCurrentText("1m")
+        backtest.form.start_date.setDate(QDate(start.year, start.month, start.day))
+        backtest.form.end_date.setDate(QDate(today.year, today.month, today.day))
+        window.tabs.setCurrentWidget(backtest)
+        lags: list[float] = []
+        stop = asyncio.Event()
+        watcher = asyncio.ensure_future(_watch_loop(lags, stop))
+        started = time.perf_counter()
+        task = backtest.run()
+        assert task is not None, "the backtest form refused its settings"
+        await task
+        elapsed = time.perf_counter() - started
+        stop.set()
+        await watcher
+        candles = 0 if backtest.candles is None else len(backtest.candles)
+        await panels.stop()
+        window.close()
+        await backbone.stop()
+    await sim.stop()
+    values = np.array(lags)
+    return {
+        "days": days,
+        "candles": candles,
+        "backfill_s": round(elapsed, 1),
+        "loop_samples": len(values),
+        "stall_max_ms": round(float(values.max()), 1),
+        "stall_p99_ms": round(float(np.percentile(values, 99)), 1),
+        "stall_p50_ms": round(float(np.percentile(values, 50)), 2),
+        "stalls_over_50ms": int((values > 50).sum()),
+        "stalls_over_100ms": int((values > 100).sum()),
+    }
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    """Run the measurement on its own qasync loop; 90 days (7 with ``quick``)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import qasync
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setQuitOnLastWindowClosed(False)
+    return qasync.run(_measure(7 if quick else 90))
+
+
+if __name__ == "__main__":
+    figures = run("--quick" in sys.argv)
+    width = max(len(k) for k in figures)
+    for key, value in figures.items():
+        print(f"{key:<{width}}  {value}")
