@@ -1,0 +1,160 @@
+"""Headline rows from results.json, as a console table or as Markdown for the README."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Row = tuple[str, str, str]
+
+
+def _fmt(value: Any, unit: str = "", digits: int = 2) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}{unit}"
+    return f"{value}{unit}"
+
+
+def _backfill_rows(cold: dict[str, Any]) -> list[Row]:
+    what = f"cold backfill, {cold['days']} d of 1m ({cold['pages_planned']} pages, ceiling {cold['ceiling_s']} s)"
+    rows: list[Row] = []
+    for key, label in (("backbone_low", "backbone (LOW)"), ("pyupbit", "pyupbit get_ohlcv"), ("ccxt_async", "ccxt async")):
+        row = cold.get(key)
+        if not row:
+            continue
+        text = (f"{_fmt(row['wall_s'], ' s')}, {row['calls']} calls, {row['status_429']} 429s, "
+                f"{_fmt(row.get('ratio_to_ceiling'))}x ceiling")
+        if "time_vs_backbone" in row:
+            text += f", {_fmt(row['time_vs_backbone'])}x our time"
+        if row.get("error"):
+            text += f" (error: {row['error']})"
+        rows.append((what, label, text))
+    return rows
+
+
+def _backbone_rows(result: dict[str, Any]) -> list[Row]:
+    rows = _backfill_rows(result["cold_backfill"]) if "cold_backfill" in result else []
+    warm = result.get("warm_reread")
+    if warm:
+        rows.append(("warm re-read of the same range", "backbone",
+                     f"{_fmt(warm['wall_s'], ' s', 3)}, {warm['calls']} calls, {_fmt(warm['ratio_to_cold'], '', 4)} of cold"))
+    chart = result.get("chart_1000")
+    if chart:
+        for label in ("cold", "warm"):
+            row = chart[label]
+            rows.append((f"chart: 1,000 candles (target < {chart['target_s']:g} s)", label,
+                         f"{_fmt(row['wall_s'], ' s', 3)}, {row['calls']} calls"))
+    screener = result.get("screener_all_krw")
+    if screener:
+        for label in ("cold", "warm"):
+            row = screener[label]
+            rows.append((f"screener: {screener['markets']} KRW tickers (target < {screener['target_s']:g} s)", label,
+                         f"{_fmt(row['wall_s'], ' s', 3)}, {row['calls']} calls"))
+    return rows
+
+
+def _latency_rows(result: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for kind in ("ticker", "candle"):
+        idle, loaded = result["idle"][kind], result["during_backfill"][kind]
+        ratios = result[f"{kind}_loaded_over_idle"]
+        rows.append((f"CRITICAL {kind} latency p50 / p99", "idle", f"{_fmt(idle.get('p50_ms'), ' ms', 1)} / {_fmt(idle.get('p99_ms'), ' ms', 1)}"))
+        rows.append((f"CRITICAL {kind} latency p50 / p99", "during LOW backfill",
+                     f"{_fmt(loaded.get('p50_ms'), ' ms', 1)} / {_fmt(loaded.get('p99_ms'), ' ms', 1)} "
+                     f"(x{_fmt(ratios['p50'])} / x{_fmt(ratios['p99'])})"))
+    return rows
+
+
+def _concurrency_rows(result: dict[str, Any]) -> list[Row]:
+    what = (f"{result['clients']} mixed clients for {result.get('duration_s', result['seconds']):g} s "
+            f"(last answer at {result['seconds']} s)")
+    return [
+        (what, "throughput", f"{result['throughput_per_s']} requests/s, errors {result['errors'] or 'none'}, "
+                             f"crashed {len(result['crashed_clients'])}"),
+        (what, "exchange calls", f"{result['upstream_calls']} instead of {result['calls_without_sharing']} "
+                                 f"({_fmt((result['saved_fraction'] or 0) * 100, '%', 1)} saved), {result['status_429']} 429s"),
+    ]
+
+
+def _chart_rows(result: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for name, ours in result.get("ours", {}).items():
+        if not isinstance(ours, dict) or "p50_ms" not in ours:
+            continue
+        rows.append((f"chart frame time, {result['candles']:,} candles", name,
+                     f"p50 {_fmt(ours['p50_ms'], ' ms')}, p99 {_fmt(ours['p99_ms'], ' ms')}, "
+                     f"{_fmt(result.get('speedup_p50', {}).get(name), 'x', 1)} vs QPicture"))
+    return rows
+
+
+def _memory_rows(result: dict[str, Any]) -> list[Row]:
+    if "error" in result:
+        return [("backtest memory", "error", result["error"][:200])]
+    return [(f"backtest holding {result['candles']:,} candles", "peak RSS",
+             f"{result['rss_peak_mb']} MB (+{result['peak_over_baseline_mb']} MB over {result['rss_baseline_mb']} MB, "
+             f"{result['bytes_per_candle_at_peak']} B/candle)")]
+
+
+def _soak_rows(result: dict[str, Any]) -> list[Row]:
+    return [(f"soak, {result['minutes']} min, {result['clients']} clients, faults on", "verdict",
+             f"{'PASS' if result['passed'] else 'FAIL'}: {result['requests']} requests, {result['succeeded']} ok, "
+             f"errors {result['errors_by_code'] or 'none'}, wrong {result['wrong_answers']}, "
+             f"storage problems {len(result['storage_problems'])}")]
+
+
+HEADLINES: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
+    "backbone": _backbone_rows,
+    "latency": _latency_rows,
+    "concurrency": _concurrency_rows,
+    "chart": _chart_rows,
+    "memory": _memory_rows,
+    "soak": _soak_rows,
+}
+
+
+def headline_rows(results: dict[str, Any]) -> list[Row]:
+    """(what, case, figures) for every benchmark in ``results`` that has a headline."""
+    rows: list[Row] = []
+    for name, build in HEADLINES.items():
+        figures = results.get(name)
+        if isinstance(figures, dict) and "failed" not in figures:
+            try:
+                rows.extend(build(figures))
+            except (KeyError, TypeError) as error:
+                rows.append((name, "unreadable", f"{type(error).__name__}: {error}"))
+        elif isinstance(figures, dict):
+            rows.append((name, "failed", str(figures["failed"])[:200]))
+    return rows
+
+
+def console_table(results: dict[str, Any]) -> str:
+    """The headline rows as fixed-width text."""
+    rows = headline_rows(results)
+    if not rows:
+        return "(no headline figures)"
+    width_a = max(len(r[0]) for r in rows)
+    width_b = max(len(r[1]) for r in rows)
+    lines = [f"{'benchmark':<{width_a}}  {'case':<{width_b}}  figures", "-" * (width_a + width_b + 40)]
+    lines += [f"{a:<{width_a}}  {b:<{width_b}}  {c}" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """A Markdown table of the headline rows with the machine and command underneath."""
+    lines = ["| benchmark | case | figures |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c.replace('|', '/')} |" for a, b, c in headline_rows(results)]
+    quick = sorted(name for name, figures in results.items() if isinstance(figures, dict) and figures.get("quick"))
+    if quick:
+        lines += ["", f"Quick (shortened) runs: {', '.join(quick)}."]
+    machine = results.get("machine", {})
+    if machine:
+        lines.append("")
+        lines.append(
+            f"Measured on {machine.get('cpu_model', '?')}, {machine.get('logical_cores', '?')} logical cores, "
+            f"{machine.get('ram_gb', '?')} GB RAM, Python {machine.get('python', '?')} "
+            f"(load average {machine.get('load_average_1m', '?')} at the start), "
+            f"{results.get('timestamp', '?')}, with `{results.get('command', 'python -m bench')}`. "
+            "Simulated exchange: 30 ms +- 5 ms per answer, Upbit's 10 calls/s per group."
+        )
+    return "\n".join(lines)
