@@ -1,6 +1,6 @@
 """Command line: ``python main.py`` opens the app; subcommands fetch, backfill, serve and report.
 
-    python main.py [--source auto|live|sim] [--db PATH_OR_URL] [--log-level INFO]
+    python main.py [--source auto|live|sim] [--rest-url URL --ws-url URL] [--db PATH_OR_URL] [--log-level INFO]
     python main.py fetch candles KRW-BTC 1m --count 1000 --format csv|json|parquet [--output FILE]
     python main.py fetch tickers KRW-BTC KRW-ETH | fetch orderbook KRW-BTC | fetch trades KRW-BTC --count 100
     python main.py backfill KRW-BTC 1m --start 2024-01-01 [--end 2024-04-01]
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description="Upbit market data workstation")
     parser.add_argument("--source", choices=SOURCES, default="auto", help="live Upbit, the simulator, or auto (default)")
+    parser.add_argument("--rest-url", default=None, help="an Upbit-compatible REST base, e.g. http://127.0.0.1:8765/v1")
+    parser.add_argument("--ws-url", default=None, help="its WebSocket, e.g. ws://127.0.0.1:8765/websocket/v1")
     parser.add_argument("--db", default=None, help="SQLite file path or SQLAlchemy URL (default: user data dir)")
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.add_argument("--screenshot-dir", type=Path, default=None, help="render every tab to PNG files and exit")
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         from app.gui import run_gui
 
-        return run_gui(args.source, args.db, args.screenshot_dir, args.exit_after)
+        return run_gui(args.source, args.db, args.screenshot_dir, args.exit_after, args.rest_url, args.ws_url)
     if args.command == "sim":
         from backbone.sim.__main__ import main as serve
 
@@ -85,7 +87,11 @@ def main(argv: list[str] | None = None) -> int:
 async def _run_command(args: argparse.Namespace) -> int:
     from backbone import MarketDataBackbone
 
-    source = await open_source(args.source)
+    try:
+        source = await open_source(args.source, rest_url=args.rest_url, ws_url=args.ws_url)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if source.note:
         print(source.note, file=sys.stderr)
     try:

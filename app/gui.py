@@ -90,7 +90,14 @@ async def run_window(
         await backbone.stop()
 
 
-def run_gui(source_kind: str, db: str | None, screenshot_dir: Path | None, exit_after_s: float | None) -> int:
+def run_gui(
+    source_kind: str,
+    db: str | None,
+    screenshot_dir: Path | None,
+    exit_after_s: float | None,
+    rest_url: str | None = None,
+    ws_url: str | None = None,
+) -> int:
     """Open the app window; returns the process exit status."""
     app = QApplication.instance() or QApplication(sys.argv)
     app.setOrganizationName(ORGANISATION)
@@ -105,7 +112,7 @@ def run_gui(source_kind: str, db: str | None, screenshot_dir: Path | None, exit_
     install_excepthook()
 
     async def main() -> int:
-        source = await open_source(source_kind)
+        source = await open_source(source_kind, rest_url=rest_url, ws_url=ws_url)
         try:
             return await run_window(source, settings, screenshot_dir=screenshot_dir, exit_after_s=exit_after_s)
         finally:

@@ -21,7 +21,7 @@ PROBE_TIMEOUT_S = 3.0
 class DataSource:
     """The exchange the app talks to, and the simulator it owns when simulated."""
 
-    kind: str  # "live" or "sim"
+    kind: str  # "live", "sim" (the built-in simulator) or "url" (an exchange at given URLs)
     rest_url: str
     ws_url: str
     simulator: ExchangeSimulator | None = None
@@ -32,6 +32,8 @@ class DataSource:
         """What the status bar shows."""
         if self.kind == "live":
             return "LIVE Upbit"
+        if self.kind == "url":
+            return f"EXCHANGE AT {self.rest_url}"
         return f"SIMULATED DATA ({self.rest_url})"
 
     async def close(self) -> None:
@@ -50,8 +52,23 @@ async def live_reachable(timeout_s: float = PROBE_TIMEOUT_S) -> bool:
         return False
 
 
-async def open_source(kind: str, *, sim_port: int = 0, sim_latency_ms: float = 5.0) -> DataSource:
-    """Resolve ``auto``/``live``/``sim`` to a running source (starting the simulator if needed)."""
+async def open_source(
+    kind: str,
+    *,
+    rest_url: str | None = None,
+    ws_url: str | None = None,
+    sim_port: int = 0,
+    sim_latency_ms: float = 5.0,
+) -> DataSource:
+    """Resolve ``auto``/``live``/``sim`` to a running source (starting the simulator if needed).
+
+    Explicit ``rest_url`` and ``ws_url`` (say, a simulator served by ``main.py sim``)
+    take precedence over ``kind``.
+    """
+    if rest_url or ws_url:
+        if not (rest_url and ws_url):
+            raise ValueError("--rest-url and --ws-url go together: pass both")
+        return DataSource("url", rest_url.rstrip("/"), ws_url)
     if kind not in SOURCES:
         raise ValueError(f"source {kind!r} is not one of: {', '.join(SOURCES)}")
     if kind == "live":

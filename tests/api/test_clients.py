@@ -96,3 +96,15 @@ async def test_stream_candle_data_yields_contiguous_ascending_chunks(backbone: M
     async for chunk in backbone.stream_candle_data("KRW-BTC", "1m", end - timedelta(hours=12), end, Priority.LOW):
         seen.extend(row["candle_date_time_utc"] for row in chunk)
     assert seen == sorted(seen) and len(seen) == len(set(seen)) > 600
+
+
+def test_cli_talks_to_an_exchange_given_by_url(simulator_in_thread: Any, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "main.py", "--rest-url", simulator_in_thread.rest_url, "--ws-url", simulator_in_thread.ws_url,
+         "fetch", "tickers", "KRW-BTC", "KRW-ETH", "--format", "json"],
+        capture_output=True, text=True, timeout=60,
+        env={**_base_env(), "UPBIT_BACKBONE_DB": str(tmp_path / "cli.sqlite")}, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert {row["market"] for row in json.loads(result.stdout)} == {"KRW-BTC", "KRW-ETH"}
+    assert simulator_in_thread.stats.calls["ticker"] >= 1
