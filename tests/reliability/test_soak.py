@@ -7,6 +7,9 @@ faults (429, 5xx, slow, malformed and truncated answers).
 
 from __future__ import annotations
 
+import asyncio
+import io
+
 import pytest
 
 from backbone.sim import ExchangeSimulator, Faults
@@ -23,7 +26,17 @@ async def test_soak_with_faults_loses_nothing() -> None:
         rate_429=0.02, rate_500=0.02, rate_503=0.02, slow_fraction=0.02, slow_ms=1500.0,
         malformed_fraction=0.01, truncated_fraction=0.01, ws_drop_interval_s=15.0,
     )
-    result = await soak(SOAK_MINUTES, SOAK_CLIENTS, faults=faults)
+    try:
+        async with asyncio.timeout(SOAK_MINUTES * 60 + 90):
+            result = await soak(SOAK_MINUTES, SOAK_CLIENTS, faults=faults)
+    except TimeoutError:
+        # Say where every task was stuck: a soak that cannot finish is the bug to find.
+        stacks = io.StringIO()
+        for task in asyncio.all_tasks():
+            if task is not asyncio.current_task():
+                print(f"--- {task.get_name()}", file=stacks)
+                task.print_stack(limit=15, file=stacks)
+        pytest.fail(f"the soak did not finish; tasks still waiting:\n{stacks.getvalue()}")
     assert not result["crashed_tasks"], result["crashed_tasks"]
     assert not result["loop_errors"], result["loop_errors"]
     assert not result["wrong_answers"], result["wrong_answers"]
