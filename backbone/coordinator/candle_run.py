@@ -185,10 +185,30 @@ class CandleRun:
         for page in shared:
             self._promote(page)
         for page in reversed(own) if newest_first else own:
-            page.task = asyncio.create_task(self._run_page(page))
+            self._launch(page)
         self._own.extend(own)
         self.shared_pages += len(shared)
         return sorted(own + shared, key=lambda page: page.span.start)
+
+    def _launch(self, page: InflightPage) -> None:
+        page.task = asyncio.create_task(self._run_page(page))
+        page.task.add_done_callback(lambda task, page=page: self._settle(page, task))
+
+    def _settle(self, page: InflightPage, task: asyncio.Task[None]) -> None:
+        """A page task ended: make sure its waiters hear of it.
+
+        A task cancelled before its first step never runs its own handlers, so a
+        promotion or an abandon that lands that early would leave the page's future
+        pending forever and every request sharing it hanging.
+        """
+        if page.future.done() or page.task is not task:
+            return
+        if task.cancelled() and page.promoted and not page.started:
+            page.promoted = False
+            self._launch(page)  # the wait for a slot starts again at the new priority
+            return
+        error = task.exception() if not task.cancelled() else None
+        self._flight.fail(page, error or asyncio.CancelledError())
 
     async def wait(self, pages: list[InflightPage]) -> None:
         """Wait until every page is stored; the first failure or a cancel is raised at once."""

@@ -27,15 +27,14 @@ async def test_soak_with_faults_loses_nothing() -> None:
         malformed_fraction=0.01, truncated_fraction=0.01, ws_drop_interval_s=15.0,
     )
     try:
-        async with asyncio.timeout(SOAK_MINUTES * 60 + 90):
-            result = await soak(SOAK_MINUTES, SOAK_CLIENTS, faults=faults)
+        soaking = asyncio.ensure_future(soak(SOAK_MINUTES, SOAK_CLIENTS, faults=faults))
+        result = await asyncio.wait_for(asyncio.shield(soaking), SOAK_MINUTES * 60 + 90)
     except TimeoutError:
         # Say where every task was stuck: a soak that cannot finish is the bug to find.
         stacks = io.StringIO()
         for task in asyncio.all_tasks():
-            if task is not asyncio.current_task():
-                print(f"--- {task.get_name()}", file=stacks)
-                task.print_stack(limit=15, file=stacks)
+            print(f"--- {task.get_name()}", file=stacks)
+            task.print_stack(limit=30, file=stacks)
         pytest.fail(f"the soak did not finish; tasks still waiting:\n{stacks.getvalue()}")
     assert not result["crashed_tasks"], result["crashed_tasks"]
     assert not result["loop_errors"], result["loop_errors"]
