@@ -1,10 +1,13 @@
-"""CRITICAL latency, idle and while a LOW backfill runs: p50/p99 and the loaded/idle ratio.
+"""Latency per priority, idle and while a LOW backfill runs: p50/p99 and the loaded/idle ratio.
 
 A live bot's two kinds of CRITICAL request are sampled side by side: a ticker
 every 100 ms (answered from the WebSocket snapshot once subscribed, REST before
 that) and the latest one-minute candle every 500 ms (always REST, drawing on the
-2 calls/s only CRITICAL may use). First with nothing else running, then during a cold LOW backfill of
-KRW-BTC (1 week; 2 weeks in the full run) on the same backbone.
+2 calls/s only CRITICAL may use). Beside them a screener's HIGH tickers of 20 KRW
+markets every second and a chart's NORMAL 200 five-minute candles every second
+(served from storage after the first). First with nothing else running, then
+during a cold LOW backfill of KRW-BTC (1 week; 3 months in the full run) on the
+same backbone.
 
     python -m bench.latency_bench [--quick]
 """
@@ -34,6 +37,13 @@ TICKER_EVERY_S = 0.1
 CANDLE_EVERY_S = 0.5
 TICKER_MARKET = "KRW-ETH"
 CANDLE_MARKET = "KRW-XRP"
+HIGH_EVERY_S = 1.0
+NORMAL_EVERY_S = 1.0
+SCREENED = 20
+KINDS = ("ticker", "candle", "high", "normal")
+
+
+_screened: list[str] = []  # the screener's markets, filled from the exchange's list
 
 
 async def _loop(
@@ -45,8 +55,12 @@ async def _loop(
         started = time.perf_counter()
         if kind == "ticker":
             response = await backbone.get_ticker_data([TICKER_MARKET], priority=Priority.CRITICAL)
-        else:
+        elif kind == "candle":
             response = await backbone.get_candle_data(CANDLE_MARKET, "1m", count=1, priority=Priority.CRITICAL)
+        elif kind == "high":
+            response = await backbone.get_ticker_data(_screened, priority=Priority.HIGH)
+        else:
+            response = await backbone.get_candle_data("KRW-ETH", "5m", count=200, priority=Priority.NORMAL)
         elapsed = (time.perf_counter() - started) * 1000
         if response.success:
             samples.append(elapsed)
@@ -57,25 +71,32 @@ async def _loop(
 
 
 async def _sample(backbone: MarketDataBackbone, *, rounds: int | None = None, until: asyncio.Task[Any] | None = None) -> dict[str, Any]:
-    tickers: list[float] = []
-    candles: list[float] = []
+    samples: dict[str, list[float]] = {kind: [] for kind in KINDS}
     errors: list[str] = []
-    ticker_rounds = None if rounds is None else rounds * round(CANDLE_EVERY_S / TICKER_EVERY_S)
+    every = {"ticker": TICKER_EVERY_S, "candle": CANDLE_EVERY_S, "high": HIGH_EVERY_S, "normal": NORMAL_EVERY_S}
     await asyncio.gather(
-        _loop(backbone, "ticker", TICKER_EVERY_S, ticker_rounds, until, tickers, errors),
-        _loop(backbone, "candle", CANDLE_EVERY_S, rounds, until, candles, errors),
+        *(
+            _loop(
+                backbone, kind, every[kind],
+                None if rounds is None else max(1, round(rounds * CANDLE_EVERY_S / every[kind])),
+                until, samples[kind], errors,
+            )
+            for kind in KINDS
+        )
     )
-    return {"ticker": percentiles(tickers), "candle": percentiles(candles), "errors": errors}
+    return {**{kind: percentiles(values) for kind, values in samples.items()}, "errors": errors}
 
 
 async def run(quick: bool = False) -> dict[str, Any]:
     """Idle and loaded CRITICAL latency percentiles."""
-    days = 7 if quick else 14
+    days = 7 if quick else 90
     start, end = history_range(days)
     async with SimProcess(latency_ms=LATENCY_MS, jitter_ms=JITTER_MS) as sim:
         async with fresh_backbone(sim.rest_url, sim.ws_url) as backbone:
             # the first ticker subscribes; later ones are WebSocket snapshots
             await backbone.get_ticker_data([TICKER_MARKET], priority=Priority.CRITICAL)
+            markets = await backbone.list_markets("KRW")
+            _screened[:] = [row["market"] for row in markets.data[:SCREENED]]
             await asyncio.sleep(1.0)
             idle = await _sample(backbone, rounds=20 if quick else 60)
             await asyncio.sleep(1.1)
@@ -98,7 +119,7 @@ async def run(quick: bool = False) -> dict[str, Any]:
             "candle_calls": counts.calls.get("candle", 0), "status_429": counts.statuses.get(429, 0),
         },
     }
-    for kind in ("ticker", "candle"):
+    for kind in KINDS:
         result[f"{kind}_loaded_over_idle"] = {
             "p50": ratio(loaded[kind].get("p50_ms"), idle[kind].get("p50_ms"), 2),
             "p99": ratio(loaded[kind].get("p99_ms"), idle[kind].get("p99_ms"), 2),
@@ -109,10 +130,12 @@ async def run(quick: bool = False) -> dict[str, Any]:
 def print_figures(result: dict[str, Any]) -> None:
     """A readable table of ``run``'s figures."""
     backfill = result["backfill"]
-    print(f"CRITICAL latency, idle and during a {backfill['days']}-day LOW backfill "
+    print(f"Latency per priority, idle and during a {backfill['days']}-day LOW backfill "
           f"({backfill['wall_s']} s, {backfill['candle_calls']} calls, {backfill['status_429']} 429s)")
     print(f"{'request':<10}{'idle p50':>10}{'idle p99':>10}{'load p50':>10}{'load p99':>10}{'p50 x':>7}{'p99 x':>7}")
-    for kind in ("ticker", "candle"):
+    for kind in KINDS:
+        if kind not in result["idle"]:
+            continue
         idle, loaded = result["idle"][kind], result["during_backfill"][kind]
         ratios = result[f"{kind}_loaded_over_idle"]
         print(f"{kind:<10}{idle.get('p50_ms', 0):>10.1f}{idle.get('p99_ms', 0):>10.1f}{loaded.get('p50_ms', 0):>10.1f}"

@@ -54,13 +54,22 @@ def _backbone_rows(result: dict[str, Any]) -> list[Row]:
     return rows
 
 
+_LATENCY_LABELS = {
+    "ticker": "CRITICAL ticker", "candle": "CRITICAL 1m candle", "high": "HIGH 20 tickers",
+    "normal": "NORMAL 200 cached candles",
+}
+
+
 def _latency_rows(result: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
-    for kind in ("ticker", "candle"):
+    days = result.get("backfill", {}).get("days", "?")
+    for kind, label in _LATENCY_LABELS.items():
+        if kind not in result["idle"]:
+            continue
         idle, loaded = result["idle"][kind], result["during_backfill"][kind]
         ratios = result[f"{kind}_loaded_over_idle"]
-        rows.append((f"CRITICAL {kind} latency p50 / p99", "idle", f"{_fmt(idle.get('p50_ms'), ' ms', 1)} / {_fmt(idle.get('p99_ms'), ' ms', 1)}"))
-        rows.append((f"CRITICAL {kind} latency p50 / p99", "during LOW backfill",
+        rows.append((f"{label} latency p50 / p99", "idle", f"{_fmt(idle.get('p50_ms'), ' ms', 1)} / {_fmt(idle.get('p99_ms'), ' ms', 1)}"))
+        rows.append((f"{label} latency p50 / p99", f"during {days}-day LOW backfill",
                      f"{_fmt(loaded.get('p50_ms'), ' ms', 1)} / {_fmt(loaded.get('p99_ms'), ' ms', 1)} "
                      f"(x{_fmt(ratios['p50'])} / x{_fmt(ratios['p99'])})"))
     return rows
@@ -96,6 +105,12 @@ def _memory_rows(result: dict[str, Any]) -> list[Row]:
              f"{result['bytes_per_candle_at_peak']} B/candle)")]
 
 
+def _ui_stall_rows(result: dict[str, Any]) -> list[Row]:
+    return [(f"app event loop while backtesting {result['days']} d of 1m ({result['candles']:,} candles)",
+             "stall", f"max {result['stall_max_ms']} ms, p99 {result['stall_p99_ms']} ms, "
+             f"{result['stalls_over_100ms']} over 100 ms in {result['backfill_s']} s")]
+
+
 def _soak_rows(result: dict[str, Any]) -> list[Row]:
     return [(f"soak, {result['minutes']} min, {result['clients']} clients, faults on", "verdict",
              f"{'PASS' if result['passed'] else 'FAIL'}: {result['requests']} requests, {result['succeeded']} ok, "
@@ -109,6 +124,7 @@ HEADLINES: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "concurrency": _concurrency_rows,
     "chart": _chart_rows,
     "memory": _memory_rows,
+    "ui_stall": _ui_stall_rows,
     "soak": _soak_rows,
 }
 

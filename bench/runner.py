@@ -44,13 +44,15 @@ BENCHMARKS: dict[str, Benchmark] = {
         Benchmark("concurrency", "bench.concurrency_bench", "print_figures", "100 mixed clients"),
         Benchmark("chart", "bench.chart_bench", "_print", "chart frame times over 100,000 candles"),
         Benchmark("memory", "bench.memory_bench", "print_figures", "backtest RSS holding 1,000,000 candles"),
+        Benchmark("ui_stall", "bench.ui_stall_bench", "print_figures",
+                  "longest event-loop stall of the app while the backtest tab backfills"),
         Benchmark("sim_throughput", "bench.sim_throughput", None, "the simulator alone, rate limits off"),
         Benchmark("router", "bench.router_bench", "_print", "the router alone"),
         Benchmark("storage", "bench.storage_bench", "print_table", "storage alone"),
         Benchmark("coordinator", "bench.coordinator_bench", "_print", "the coordinator alone"),
     )
 }
-DEFAULT = ("backbone", "latency", "concurrency", "chart", "memory")
+DEFAULT = ("backbone", "latency", "concurrency", "chart", "memory", "ui_stall")
 
 
 def load_results(path: Path = RESULTS_PATH) -> dict[str, Any]:

@@ -11,6 +11,7 @@ a stall of X ms the user would have felt as a frozen window.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import tempfile
@@ -87,8 +88,21 @@ async def _measure(days: int) -> dict[str, Any]:
     }
 
 
-def run(quick: bool = False) -> dict[str, Any]:
-    """Run the measurement on its own qasync loop; 90 days (7 with ``quick``)."""
+async def run(quick: bool = False) -> dict[str, Any]:
+    """90 days (7 with ``quick``), measured in a child process that owns its Qt loop."""
+    command = [sys.executable, "-m", "bench.ui_stall_bench", "--json", *(["--quick"] if quick else [])]
+    child = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    out, _ = await child.communicate()
+    if child.returncode != 0:
+        raise RuntimeError(f"the UI stall measurement exited with {child.returncode}")
+    return dict(json.loads(out.decode().strip().splitlines()[-1]))
+
+
+def measure(quick: bool = False) -> dict[str, Any]:
+    """Run the measurement on a qasync loop in this process."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import qasync
     from PyQt6.QtWidgets import QApplication
@@ -98,8 +112,18 @@ def run(quick: bool = False) -> dict[str, Any]:
     return qasync.run(_measure(7 if quick else 90))
 
 
+def print_figures(figures: dict[str, Any]) -> None:
+    """One figure a line."""
+    width = max(len(k) for k in figures)
+    for key, value in figures.items():
+        print(f"{key:<{width}}  {value}")
+
+
 if __name__ == "__main__":
-    figures = run("--quick" in sys.argv)
+    figures = measure("--quick" in sys.argv)
+    if "--json" in sys.argv:
+        print(json.dumps(figures))
+        sys.exit(0)
     width = max(len(k) for k in figures)
     for key, value in figures.items():
         print(f"{key:<{width}}  {value}")

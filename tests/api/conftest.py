@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from backbone import MarketDataBackbone
+from backbone import LoadSample, MarketDataBackbone
 from backbone.sim import ExchangeSimulator
 
 
@@ -19,6 +19,8 @@ async def make_backbone(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable
 
     async def make(sim: ExchangeSimulator, **kwargs: Any) -> MarketDataBackbone:
         db = kwargs.pop("db_url", str(tmp_path / f"cache-{len(made)}.sqlite"))
+        # A busy test runner must not defer LOW work; deferral tests pass their own reading.
+        kwargs.setdefault("load_sampler", lambda: LoadSample(5.0, 30.0))
         backbone = MarketDataBackbone(sim.rest_url, sim.ws_url, db, **kwargs)
         await backbone.start()
         made.append(backbone)

@@ -110,3 +110,34 @@ async def test_bad_dates_and_markets_show_clear_messages(qtbot: Any, backbone: M
     panel.form.start_date.setDate(today.addDays(3))
     panel.form.end_date.setDate(today.addDays(4))
     assert panel.run() is None and "future" in panel.message.text()
+
+
+async def test_a_deferred_backtest_says_it_waits_for_system_load_then_runs(
+    qtbot: Any, simulator: ExchangeSimulator, tmp_path: Any
+) -> None:
+    import time
+
+    from backbone import LoadSample
+
+    busy_until = time.monotonic() + 1.5
+
+    def busy_then_calm() -> LoadSample:
+        return LoadSample(96.0 if time.monotonic() < busy_until else 5.0, 30.0)
+
+    bb = MarketDataBackbone(simulator.rest_url, simulator.ws_url, str(tmp_path / "defer.sqlite"), load_sampler=busy_then_calm)
+    await bb.start()
+    try:
+        panel = BacktestPanel(bb)
+        qtbot.addWidget(panel)
+        panel.show()
+        panel.form.timeframe.setCurrentText("1h")
+        seen: list[str] = []
+        task = panel.run()
+        assert task is not None
+        await wait_until(lambda: "Waiting for system load" in panel.progress_label.text(), within=5)
+        seen.append(panel.progress_label.text())
+        assert "CPU at 96%" in seen[0]
+        await task
+        assert panel.state == "done" and panel.progress.value() == 100
+    finally:
+        await bb.stop()

@@ -60,6 +60,7 @@ class BacktestPanel(QtWidgets.QWidget):
         self.progress.setValue(0)
         self.progress_label = QtWidgets.QLabel("Ready", self)
         self.progress_label.setObjectName("progressLabel")
+        self.progress_label.setWordWrap(True)
         self.message = InlineMessage(self)
         self.results = ResultsView(self)
 
@@ -175,6 +176,7 @@ class BacktestPanel(QtWidgets.QWidget):
         if getattr(event, "deferred", False):
             waited = float(getattr(event, "deferred_ms", 0.0) or 0.0) / 1000.0
             reason = getattr(event, "message", "") or "higher-priority work first"
+            reason = reason.removeprefix("waiting for system load: ")
             self.progress_label.setText(f"Waiting for system load ({waited:.0f} s): {reason}")
             return
         self.progress.setValue(int(event.percent))
