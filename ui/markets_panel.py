@@ -10,6 +10,7 @@ from PyQt6.QtGui import QStandardItem, QStandardItemModel
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
 
 from backbone import MarketDataBackbone, Priority
+from ui.export import model_rows
 
 COLUMNS = ("Market", "Korean name", "English name", "Quote", "Warning")
 
@@ -47,6 +48,10 @@ class MarketsPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table)
         self._task: asyncio.Task[None] | None = None
+
+    def csv_rows(self) -> tuple[list[str], list[list[Any]]]:
+        """The markets as shown (sorted and filtered), for File → Export."""
+        return model_rows(self.proxy)
 
     def is_ready(self) -> bool:
         """True once the market list is shown."""

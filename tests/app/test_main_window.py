@@ -11,7 +11,7 @@ from PyQt6.QtCore import QSettings
 from app.panels import build_panels
 from app.source import open_source
 from backbone import MarketDataBackbone
-from ui.main_window import MainWindow
+from ui.main_window import MainWindow, write_csv
 from ui.markets_panel import MarketsPanel
 
 
@@ -40,6 +40,12 @@ async def test_window_shows_simulated_source_and_lists_markets_over_http(qtbot: 
             assert source.simulator.stats.calls["market"] >= calls_before
             markets.filter.setText("KRW-BTC")
             assert markets.row_count() == 1
+            header, rows = markets.csv_rows()
+            assert header[0] == "Market" and rows == [[rows[0][0], *rows[0][1:]]] and rows[0][0] == "KRW-BTC"
+            markets.filter.setText("")
+            exported = tmp_path / "markets.csv"
+            assert write_csv(exported, *markets.csv_rows()) == len(expected)
+            assert len(exported.read_text(encoding="utf-8").splitlines()) == len(expected) + 1
             window.refresh_status()
             assert "WebSocket" in window.ws_label.text()
             await panels.stop()

@@ -54,3 +54,14 @@ async def test_unknown_market_shows_a_clear_message(qtbot: Any, backbone: Market
     assert not await chart.open("KRW-NOPE", "1m")
     assert chart.message.is_error and "KRW-NOPE" in chart.message.text()
     await chart.stop()
+
+
+async def test_chart_exports_the_candles_it_shows(qtbot: Any, backbone: MarketDataBackbone) -> None:
+    chart = ChartPanel(backbone)
+    qtbot.addWidget(chart)
+    assert await chart.open("KRW-ETH", "1h")
+    header, rows = chart.csv_rows()
+    assert header == ["time_kst", "open", "high", "low", "close", "volume"]
+    assert len(rows) == chart.candle_count() > 0
+    assert rows[-1][4] == chart.last_candle()["close"]
+    await chart.stop()

@@ -20,6 +20,7 @@ from ui.backtest.engine import BacktestResult, IncrementalBacktest
 from ui.backtest.form import BacktestForm, BacktestSettings
 from ui.backtest.results_view import ResultsView
 from ui.backtest.strategies import CandleColumns
+from ui.export import kst_text
 from ui.tasks import TaskSet
 from ui.timeframes import timeframe_seconds
 from ui.widgets import InlineMessage
@@ -83,6 +84,16 @@ class BacktestPanel(QtWidgets.QWidget):
         layout.addWidget(self.results, 1)
 
     # -- lifecycle -----------------------------------------------------------------------
+
+    def csv_rows(self) -> tuple[list[str], list[list[Any]]]:
+        """Every trade of the last run, for File → Export."""
+        header = ["entry_kst", "entry_price", "exit_kst", "exit_price", "net_return", "open"]
+        trades = self.result.trades if self.result is not None else []
+        rows = [
+            [kst_text(t.entry_ms / 1000), t.entry_price, kst_text(t.exit_ms / 1000), t.exit_price, t.net_return, t.open]
+            for t in trades
+        ]
+        return header, rows
 
     def is_ready(self) -> bool:
         """True once a run has produced results."""

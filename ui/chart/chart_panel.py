@@ -18,6 +18,7 @@ from ui.chart.candle_series import CandleSeries
 from ui.chart.chart_view import ChartView
 from ui.chart.market_search import MarketSearch
 from ui.chart.time_axis import KST
+from ui.export import kst_text
 from ui.tasks import TaskSet
 from ui.timeframes import CHART_TIMEFRAMES
 from ui.widgets import InlineMessage, format_amount, format_price
@@ -110,6 +111,16 @@ class ChartPanel(QtWidgets.QWidget):
         return candle
 
     # -- actions ------------------------------------------------------------------------
+
+    def csv_rows(self) -> tuple[list[str], list[list[Any]]]:
+        """Every loaded candle (KST time, OHLCV), for File → Export."""
+        series = self.series
+        header = ["time_kst", "open", "high", "low", "close", "volume"]
+        rows = [
+            [kst_text(series.x[i]), series.open[i], series.high[i], series.low[i], series.close[i], series.volume[i]]
+            for i in range(len(series))
+        ]
+        return header, rows
 
     def is_ready(self) -> bool:
         """True once candles are on screen."""

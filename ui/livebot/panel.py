@@ -19,6 +19,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from backbone import Priority
 from ui.chart.time_axis import KST
 from ui.colors import change_color, latency_color
+from ui.export import model_rows
 from ui.livebot.paper_trader import LatencyTracker, PaperPosition, Signal
 from ui.tasks import TaskSet
 from ui.widgets import InlineMessage, format_price
@@ -150,6 +151,10 @@ class LiveBotPanel(QtWidgets.QWidget):
             self.remove_market(self.table.item(row, 0).text())
 
     # -- polling -------------------------------------------------------------------------
+
+    def csv_rows(self) -> tuple[list[str], list[list[Any]]]:
+        """The watchlist table as shown, for File → Export."""
+        return model_rows(self.table.model())
 
     def is_ready(self) -> bool:
         """True once latencies have been measured."""

@@ -15,6 +15,7 @@ from PyQt6 import QtCore, QtWidgets
 
 from backbone import Priority
 from ui.chart.time_axis import KST
+from ui.export import model_rows
 from ui.screener.model import COL_NAME, COL_VALUE, ScreenerFilter, ScreenerModel
 from ui.tasks import TaskSet
 from ui.widgets import InlineMessage
@@ -80,6 +81,10 @@ class ScreenerPanel(QtWidgets.QWidget):
         layout.addLayout(top)
         layout.addWidget(self.message)
         layout.addWidget(self.table, 1)
+
+    def csv_rows(self) -> tuple[list[str], list[list[Any]]]:
+        """The screener as shown (sorted and filtered), for File → Export."""
+        return model_rows(self.proxy)
 
     def is_ready(self) -> bool:
         """True once prices have arrived."""
