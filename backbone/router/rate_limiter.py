@@ -6,7 +6,10 @@ token only while fewer than the group's capacity were sent in that window, so
 no one-second span on the server can ever see more than the limit. Waiters
 are served by priority, first come first served inside one priority, and the
 last ``reserve`` slots of every window are kept for CRITICAL requests alone:
-a LOW backfill can fill the rest, never those.
+a LOW backfill can fill the rest, never those. LOW sends are also paced evenly
+across the window: a sliding window otherwise lets a backfill spend its whole
+share in one burst, and a chart's request arriving just after it would wait
+most of a second for the burst to age out.
 
 The window is corrected from the server's side too: every ``Remaining-Req``
 header that reports fewer calls left than our own count explains (someone else
@@ -94,6 +97,8 @@ class GroupLimiter:
         self._synced = not probe_first  # the server's count is known (or we chose not to ask)
         self._probe_out = False  # the one unsynced call is in flight
         self._penalised_at = float("-inf")
+        self._low_spacing = window_s / max(1, self.capacity - self.reserve)
+        self._last_low = float("-inf")
 
     # -- public ---------------------------------------------------------------
 
@@ -104,7 +109,7 @@ class GroupLimiter:
         self._raise_if_banned(now)
         rank = priority.rank
         if (not self._waiters or self._waiters[0].rank > rank) and self._allowed(priority, now):
-            self._take(now)
+            self._take(now, priority)
             return 0.0
         waiter = _Waiter(rank, next(self._seq), priority, loop.create_future())
         heapq.heappush(self._waiters, waiter)
@@ -216,9 +221,13 @@ class GroupLimiter:
         capacity = self._effective_capacity(now)
         if priority is not Priority.CRITICAL:
             capacity -= min(self.reserve, capacity - 1)
+        if priority is Priority.LOW and now - self._last_low < self._low_spacing:
+            return False
         return len(self._sends) < capacity
 
-    def _take(self, now: float) -> None:
+    def _take(self, now: float, priority: Priority) -> None:
+        if priority is Priority.LOW:
+            self._last_low = now
         if not self._synced:
             self._probe_out = True
         self._sends.append(now)
@@ -240,6 +249,9 @@ class GroupLimiter:
             wake = self._sends[0] + self.window_s
         else:
             wake = now
+        paced = self._last_low + self._low_spacing
+        if self._waiters[0].priority is Priority.LOW and paced > now:
+            wake = min(wake, paced) if wake > now else paced
         if self._penalty and self._penalty_until > now:
             wake = min(wake, self._penalty_until)
         wake = max(wake, now)
@@ -262,7 +274,7 @@ class GroupLimiter:
             if not self._allowed(head.priority, now):
                 break
             heapq.heappop(self._waiters)
-            self._take(now)
+            self._take(now, head.priority)
             head.future.set_result(None)
         self._schedule(now)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
@@ -149,3 +150,29 @@ def test_ban_length_comes_from_the_header_the_message_or_a_default() -> None:
     assert ban_length_s({}, "blocked for 2 minutes") == 120.0
     assert ban_length_s({}, "요청이 30초 동안 제한됩니다") == 30.0
     assert ban_length_s({}, "Too many requests") == DEFAULT_BAN_S
+
+
+async def test_low_sends_are_paced_so_a_chart_never_waits_behind_a_burst() -> None:
+    limiter = GroupLimiter("candle", 10, reserve=2, window_s=0.8, probe_first=False)
+    loop = asyncio.get_running_loop()
+    low_times: list[float] = []
+
+    async def backfill() -> None:
+        while True:
+            await limiter.acquire(Priority.LOW)
+            low_times.append(loop.time())
+
+    workers = [asyncio.create_task(backfill()) for _ in range(6)]
+    await asyncio.sleep(1.0)
+    normal_waits = []
+    for _ in range(5):
+        normal_waits.append(await limiter.acquire(Priority.NORMAL))
+        await asyncio.sleep(0.17)
+    for worker in workers:
+        worker.cancel()
+    await asyncio.gather(*workers, return_exceptions=True)
+    spacing = 0.8 / 8
+    gaps = [b - a for a, b in itertools.pairwise(low_times)]
+    assert min(gaps) >= spacing * 0.95, "LOW sends came in a burst"
+    # Without pacing a NORMAL request could wait most of a window for a burst to age out.
+    assert max(normal_waits) < 0.8 * 0.5, normal_waits
