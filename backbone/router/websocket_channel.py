@@ -241,7 +241,9 @@ class WebSocketChannel:
 
     async def _send_subscriptions(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         """Send the complete wanted set whenever it changes, coalesced and paced."""
-        pace = _PacedWindow([(WS_MESSAGES_PER_S, 1.0), (WS_MESSAGES_PER_MIN, 60.0)])
+        # Windows a little wider than Upbit's: it counts arrivals, we count sends, and
+        # network jitter can bring two sends a second apart closer together.
+        pace = _PacedWindow([(WS_MESSAGES_PER_S, 1.1), (WS_MESSAGES_PER_MIN, 61.0)])
         sent: dict[str, list[str]] | None = None
         self._changed.set()
         while not ws.closed:

@@ -238,11 +238,13 @@ async def test_trades_ticks_fields_order_count_cursor_and_days_ago(
         "sequential_id",
     ]
     assert isinstance(one[0]["sequential_id"], int) and one[0]["ask_bid"] in ("ASK", "BID")
-    page = await http.ok(url, market="KRW-ETH", count=500)
+    # Without days_ago only the latest trade date is served: just after 00:00 UTC it
+    # holds a handful of trades, so the full page is asked of yesterday.
+    page = await http.ok(url, market="KRW-ETH", count=500, days_ago=1)
     assert len(page) == 500
     stamps = [t["timestamp"] for t in page]
     assert stamps == sorted(stamps, reverse=True)
-    more = await http.ok(url, market="KRW-ETH", count=100, cursor=page[-1]["sequential_id"])
+    more = await http.ok(url, market="KRW-ETH", count=100, cursor=page[-1]["sequential_id"], days_ago=1)
     assert more[0]["timestamp"] <= page[-1]["timestamp"]
     assert not {t["sequential_id"] for t in more} & {t["sequential_id"] for t in page}
     early = await http.ok(url, market="KRW-ETH", count=5, to="01:00:00", days_ago=1)
