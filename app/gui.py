@@ -28,7 +28,9 @@ def install_excepthook() -> None:
 
     def hook(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
         log.error("unhandled error: %s", "".join(traceback.format_exception(kind, error, trace)))
-        if QApplication.instance() is not None and not isinstance(error, KeyboardInterrupt):
+        app = QApplication.instance()
+        visible = isinstance(app, QApplication) and any(w.isVisible() for w in app.topLevelWidgets())
+        if visible and not isinstance(error, KeyboardInterrupt):
             QMessageBox.warning(None, "Unexpected error", f"{kind.__name__}: {error}")
 
     sys.excepthook = hook
@@ -45,6 +47,9 @@ async def run_window(
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     closing = asyncio.Event()
+    # Closing the window must not stop the loop under the backbone's shutdown: the app
+    # quits only once run_window has returned and everything is closed.
+    app.setQuitOnLastWindowClosed(False)
     app.aboutToQuit.connect(closing.set)
     thresholds = LoadThresholds(settings.cpu_limit_percent, settings.memory_limit_percent)
     backbone = MarketDataBackbone(source.rest_url, source.ws_url, settings.db_url or None, load_thresholds=thresholds)
@@ -67,6 +72,7 @@ async def run_window(
     window = MainWindow(
         backbone, source.label, panels.tabs, settings=store, on_settings=edit_settings, on_theme=set_theme
     )
+    window.closed.connect(closing.set)
     if source.note:
         window.statusBar().showMessage(source.note, 15000)
     window.show()

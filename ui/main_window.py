@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from PyQt6.QtCore import QByteArray, QSettings, QTimer
+from PyQt6.QtCore import QByteArray, QSettings, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
@@ -20,6 +20,8 @@ class ExportsRows(Protocol):
 
 class MainWindow(QMainWindow):
     """Tabs of panels over one backbone; the status bar reads the backbone's metrics."""
+
+    closed = pyqtSignal()  # the user closed the window: time to shut the backbone down
 
     def __init__(
         self,
@@ -115,7 +117,9 @@ class MainWindow(QMainWindow):
         if self._settings is not None:
             self._settings.setValue("window/geometry", self.saveGeometry())
             self._settings.setValue("window/tab", self.tabs.currentIndex())
+        self._timer.stop()
         super().closeEvent(event)
+        self.closed.emit()
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> int:

@@ -71,3 +71,18 @@ def test_settings_dialog_persists_a_change(qtbot: Any, tmp_path: Path) -> None:
     settings.save(store)
     again = AppSettings.load(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     assert again.cpu_limit_percent == 55 and again.theme == "light"
+
+
+def test_the_app_opens_and_closes_cleanly(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "UPBIT_BACKBONE_DB": str(tmp_path / "app.sqlite")}
+    result = subprocess.run(
+        [sys.executable, "main.py", "--source", "sim", "--exit-after", "4"],
+        capture_output=True, text=True, timeout=90, env=env, check=False,
+    )
+    # Closing the window shuts the backbone down before the loop stops: no error, status 0.
+    assert result.returncode == 0, result.stderr
+    assert "unhandled error" not in result.stderr and "Traceback" not in result.stderr, result.stderr
