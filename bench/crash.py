@@ -1,8 +1,7 @@
 """Crash test: SIGKILL a backfill process midway, restart it, and check that it resumes.
 
-The backfill runs as its own process with the app's backfill command
-(``app.cli`` ``backfill``, LOW priority, progress on stderr) against a simulator
-served by this process, so the data is identical across the restart and the
+The backfill is the app itself, ``python main.py --rest-url ... backfill``
+(LOW priority, progress on stderr), against a simulator served by this process, so the data is identical across the restart and the
 calls of each run are counted at the simulator. After the kill:
 
 * the SQLite file passes ``PRAGMA integrity_check`` and opens;
@@ -40,19 +39,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def child_command(rest_url: str, ws_url: str, db: str, start: datetime, end: datetime) -> list[str]:
-    """The backfill process's command line."""
-    return [sys.executable, "-m", "bench.crash", "--child", "--rest-url", rest_url, "--ws-url", ws_url,
-            "--db", db, "--start", start.isoformat(), "--end", end.isoformat()]
-
-
-async def _child(args: argparse.Namespace) -> int:
-    from app.cli import _backfill
-    from backbone import MarketDataBackbone
-    from bench.common import own_process_load
-
-    options = argparse.Namespace(symbol=MARKET, timeframe="1m", start=args.start, end=args.end)
-    async with MarketDataBackbone(args.rest_url, args.ws_url, args.db, load_sampler=own_process_load) as backbone:
-        return int(await _backfill(backbone, options))
+    """The app's own backfill command, pointed at ``rest_url``/``ws_url`` and the database ``db``."""
+    return [sys.executable, "main.py", "--rest-url", rest_url, "--ws-url", ws_url, "--db", db,
+            "backfill", MARKET, "1m", "--start", start.isoformat(), "--end", end.isoformat()]
 
 
 async def _run_until(command: list[str], kill_at_pages: int | None, timeout_s: float) -> tuple[int | None, int, bool]:
@@ -155,10 +144,5 @@ def print_figures(result: dict[str, Any]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 days instead of 7")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    for option in ("--rest-url", "--ws-url", "--db", "--start", "--end"):
-        parser.add_argument(option, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
-    if arguments.child:
-        sys.exit(asyncio.run(_child(arguments)))
     print_figures(asyncio.run(run(quick=arguments.quick)))

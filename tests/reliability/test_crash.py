@@ -1,4 +1,4 @@
-"""SIGKILL a backfill process midway and restart it: the database is intact and only missing pages are fetched."""
+"""SIGKILL the app (`main.py backfill`) midway and restart it: the database is intact and only missing pages are fetched."""
 
 from __future__ import annotations
 
