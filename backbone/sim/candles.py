@@ -149,17 +149,7 @@ class CandleBook:
                         start = int(seconds[a]) * 1000
                         if start >= end:
                             continue
-                        p = tr.price[a:b]
-                        v = tr.volume[a:b]
-                        agg = Agg(
-                            float(p[0]),
-                            float(p.max()),
-                            float(p.min()),
-                            float(p[-1]),
-                            float(v.sum()),
-                            float(p @ v),
-                            int(visible[b - 1]),
-                        )
+                        agg = Agg.of_trades(tr.price[a:b], tr.volume[a:b], int(visible[b - 1]))
                         out.append(_base_candle(code, start, agg))
                         if len(out) >= count:
                             break

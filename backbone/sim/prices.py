@@ -120,6 +120,19 @@ class Agg:
     value: float
     timestamp: int  # ms of the last trade
 
+    @classmethod
+    def of_trades(cls, price: np.ndarray, volume: np.ndarray, last_ms: int) -> Agg:
+        """The candle of a run of trades (at least one), in time order."""
+        return cls(
+            float(price[0]),
+            float(price.max()),
+            float(price.min()),
+            float(price[-1]),
+            float(volume.sum()),
+            float(price @ volume),
+            int(last_ms),
+        )
+
     def then(self, later: Agg | None) -> Agg:
         """This candle extended by a later one."""
         if later is None:
@@ -398,17 +411,7 @@ class PriceEngine:
         n = int(np.searchsorted(tr.timestamp, now, side="right"))
         if n == 0:
             return None
-        p = tr.price[:n]
-        v = tr.volume[:n]
-        return Agg(
-            float(p[0]),
-            float(p.max()),
-            float(p.min()),
-            float(p[-1]),
-            float(v.sum()),
-            float(p @ v),
-            int(tr.timestamp[n - 1]),
-        )
+        return Agg.of_trades(tr.price[:n], tr.volume[:n], int(tr.timestamp[n - 1]))
 
     def window_agg(
         self, market: SimMarket, day: int, start: int, stop: int, now: int
