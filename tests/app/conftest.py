@@ -1,19 +1,5 @@
-"""GUI tests run on a qasync loop, so Qt timers and signals work while a test awaits."""
+"""App tests drive the real window, so they run on the Qt event loop."""
 
-from __future__ import annotations
+from tests.qt_loop import qt_loop_factories as pytest_asyncio_loop_factories
 
-from typing import Any
-
-import qasync
-from PyQt6.QtWidgets import QApplication
-
-
-def _qt_loop() -> qasync.QEventLoop:
-    app = QApplication.instance() or QApplication([])
-    # Closing a test's window must not quit the loop the next test runs on.
-    app.setQuitOnLastWindowClosed(False)
-    return qasync.QEventLoop(app)
-
-
-def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Any]:
-    return {"qt": _qt_loop}
+__all__ = ["pytest_asyncio_loop_factories"]

@@ -5,18 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-import qasync
-from PyQt6.QtWidgets import QApplication
 
 from backbone import LoadSample, MarketDataBackbone
 from backbone.sim import ExchangeSimulator
+from tests.qt_loop import qt_loop_factories
 
-
-def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Any]:
-    return {"qt": lambda: qasync.QEventLoop(QApplication.instance() or QApplication([]))}
+pytest_asyncio_loop_factories = qt_loop_factories
 
 
 @pytest.fixture
