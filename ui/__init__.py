@@ -10,6 +10,6 @@ work and ``await stop()`` ends it:
 * ``ui.livebot.panel.LiveBotPanel``: paper-trading watchlist and latency (CRITICAL)
 * ``ui.monitor.panel.SystemMonitorPanel``: metrics plots and alerts
 
-The pure computations (indicators, backtest engine, paper-trading rule, candle
+The pure computations (indicators in ui.models, backtest engine, paper-trading rule, candle
 arrays, metric series) live in Qt-free modules beside them.
 """

@@ -5,7 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ui.backtest.indicators import ema, exponential_filter, rolling_max, rolling_min, rsi, sma
+from ui.models.indicators import (
+    bollinger,
+    ema,
+    exponential_filter,
+    macd,
+    rolling_max,
+    rolling_min,
+    rolling_std,
+    rsi,
+    sma,
+)
 
 
 def _prices(n: int = 3000, seed: int = 3) -> np.ndarray:
@@ -89,3 +99,44 @@ def test_short_input_and_bad_period() -> None:
     assert np.isnan(rsi(np.ones(3), 5)).all()
     with pytest.raises(ValueError, match="period"):
         sma(np.ones(3), 0)
+
+
+@pytest.mark.parametrize("period", [2, 20, 50])
+def test_rolling_std_matches_slices_even_on_large_prices(period: int) -> None:
+    x = 1e8 + _prices(2000) * 1000  # KRW-BTC-like magnitudes, where sums of squares cancel
+    ref = np.array([np.nan if i < period - 1 else np.std(x[i - period + 1 : i + 1]) for i in range(len(x))])
+    # within a billionth of the price level, where a sum-of-squares formula is off by thousands
+    np.testing.assert_allclose(rolling_std(x, period), ref, rtol=1e-7, atol=0.1, equal_nan=True)
+
+
+def test_bollinger_bands_sit_width_deviations_around_the_sma() -> None:
+    x = _prices(300)
+    bands = bollinger(x, 20, 2.5)
+    np.testing.assert_allclose(bands.middle, sma(x, 20), equal_nan=True)
+    np.testing.assert_allclose(bands.upper - bands.middle, 2.5 * rolling_std(x, 20), equal_nan=True)
+    np.testing.assert_allclose(bands.middle - bands.lower, 2.5 * rolling_std(x, 20), equal_nan=True)
+    assert np.isnan(bands.upper[18]) and not np.isnan(bands.upper[19])
+
+
+def test_macd_is_fast_minus_slow_with_a_signal_ema_of_it() -> None:
+    x = _prices(1000)
+    result = macd(x, 12, 26, 9)
+    np.testing.assert_allclose(result.line, ema(x, 12) - ema(x, 26), equal_nan=True)
+    expected_signal = np.full(len(x), np.nan)
+    expected_signal[25:] = _ref_ema(result.line[25:], 9)
+    np.testing.assert_allclose(result.signal, expected_signal, rtol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(result.histogram, result.line - result.signal, equal_nan=True)
+    assert np.isnan(result.signal[32]) and not np.isnan(result.signal[33])
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda x: macd(x, 26, 12, 9), "fast period"),
+        (lambda x: bollinger(x, 20, 0.0), "width"),
+        (lambda x: sma(x, 0), "period"),
+    ],
+)
+def test_bad_indicator_parameters_name_the_field(call: object, field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        call(_prices(50))  # type: ignore[operator]

@@ -1,2 +1,2 @@
-"""Backtesting: indicators, strategies, the engine and its statistics (pure numpy, no Qt),
-plus the Qt panel that loads history through the backbone and shows the results."""
+"""Backtesting: strategies, the engine and its statistics (pure numpy, no Qt; indicators come
+from ui.models.indicators), plus the Qt panel that loads history and shows the results."""

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ui.backtest.indicators import FloatArray
 from ui.backtest.statistics import (
     Statistics,
     max_drawdown,
@@ -24,6 +23,7 @@ from ui.backtest.statistics import (
     win_rate,
 )
 from ui.backtest.strategies import CandleColumns, Strategy
+from ui.models.indicators import FloatArray
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ui.backtest.indicators import FloatArray
+from ui.models.indicators import FloatArray
 
 SECONDS_PER_YEAR = 365.0 * 86400.0  # crypto trades every day of the year
 

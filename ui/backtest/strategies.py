@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ui.backtest.indicators import FloatArray, ema, rolling_max, rolling_min, rsi, sma
+from ui.models.indicators import FloatArray, ema, rolling_max, rolling_min, rsi, sma
 
 
 @dataclass(frozen=True, slots=True)

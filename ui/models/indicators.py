@@ -1,12 +1,16 @@
-"""Technical indicators over numpy arrays, vectorised.
+"""Technical indicators over numpy arrays, vectorised: the one module the chart and the backtest share.
 
-Pure numpy: no Qt, no backbone. Every function takes a float array and returns
-an array of the same length with ``nan`` where the indicator is not yet defined.
+Pure numpy (and pandas' rolling windows): no Qt, no backbone. Every function
+takes float arrays and returns arrays of the same length with ``nan`` where the
+indicator is not yet defined, so results line up with the candles index for index.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
@@ -94,6 +98,58 @@ def rsi(close: FloatArray, period: int = 14) -> FloatArray:
     value = np.where(avg_loss == 0.0, np.where(avg_gain == 0.0, 50.0, 100.0), value)
     out[period:] = value
     return out
+
+
+def rolling_std(values: FloatArray, period: int) -> FloatArray:
+    """Population standard deviation of the last ``period`` values (``nan`` for the first ``period - 1``).
+
+    pandas' rolling window keeps the sums numerically stable where a plain
+    cumulative-sum-of-squares formula would cancel on large prices.
+    """
+    _check_period(period)
+    x = np.asarray(values, dtype=np.float64)
+    out: FloatArray = pd.Series(x).rolling(period).std(ddof=0).to_numpy(dtype=np.float64)
+    return out
+
+
+class Bands(NamedTuple):
+    """Bollinger bands: the moving average and the bands ``width`` deviations either side."""
+
+    middle: FloatArray
+    upper: FloatArray
+    lower: FloatArray
+
+
+def bollinger(values: FloatArray, period: int = 20, width: float = 2.0) -> Bands:
+    """Bollinger bands over ``period`` values, ``width`` population deviations wide."""
+    if not width > 0:
+        raise ValueError(f"width must be a positive number of deviations, got {width!r}")
+    middle = sma(values, period)
+    spread = width * rolling_std(values, period)
+    return Bands(middle, middle + spread, middle - spread)
+
+
+class Macd(NamedTuple):
+    """MACD line (fast EMA minus slow EMA), its signal EMA and the histogram between them."""
+
+    line: FloatArray
+    signal: FloatArray
+    histogram: FloatArray
+
+
+def macd(values: FloatArray, fast: int = 12, slow: int = 26, signal: int = 9) -> Macd:
+    """MACD with the usual EMA periods; the signal line starts once ``signal`` MACD values exist."""
+    _check_period(fast)
+    _check_period(slow)
+    _check_period(signal)
+    if fast >= slow:
+        raise ValueError(f"fast period must be shorter than slow period, got fast={fast} slow={slow}")
+    line = ema(values, fast) - ema(values, slow)
+    signal_line = np.full(line.shape, np.nan)
+    defined = slow - 1  # the first index where both EMAs exist
+    if len(line) > defined:
+        signal_line[defined:] = ema(line[defined:], signal)
+    return Macd(line, signal_line, line - signal_line)
 
 
 def rolling_max(values: FloatArray, period: int) -> FloatArray:
