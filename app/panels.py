@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 
-from PyQt6.QtWidgets import QWidget
+from PyQt6.QtWidgets import QTabWidget, QWidget
 
 from backbone import MarketDataBackbone
 from ui.backtest.panel import BacktestPanel
@@ -13,35 +12,49 @@ from ui.chart.chart_panel import ChartPanel
 from ui.livebot.panel import LiveBotPanel
 from ui.markets_panel import MarketsPanel
 from ui.monitor.panel import SystemMonitorPanel
+from ui.panel import Panel, require_panel
 from ui.screener.panel import ScreenerPanel
 
 
 @dataclass(slots=True)
 class Panels:
-    """The tabs in order, plus start/stop for their background work."""
+    """The tabs in order, plus start/stop for their background work.
+
+    Every tab must keep the :class:`ui.panel.Panel` protocol; a widget that does not is
+    refused here, when the app is put together, rather than skipped at run time.
+    """
 
     tabs: list[tuple[str, QWidget]] = field(default_factory=list)
+    _panels: list[Panel] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._panels = [require_panel(title, widget) for title, widget in self.tabs]
 
     def widget(self, title: str) -> QWidget:
         return dict(self.tabs)[title]
 
+    def panel(self, index: int) -> Panel:
+        """The panel of the tab at ``index``."""
+        return self._panels[index]
+
     def start(self) -> None:
         """Let every panel begin loading (each schedules its own async work)."""
-        for _, panel in self.tabs:
-            for name in ("start", "refresh"):
-                method = getattr(panel, name, None)
-                if callable(method):
-                    method()
-                    break
+        for panel in self._panels:
+            panel.start()
 
     async def stop(self) -> None:
         """Stop timers and subscriptions before the backbone closes."""
-        for _, panel in self.tabs:
-            method = getattr(panel, "stop", None)
-            if callable(method):
-                result = method()
-                if inspect.isawaitable(result):
-                    await result
+        for panel in self._panels:
+            await panel.stop()
+
+
+def show_in_tabs(widget: QWidget) -> None:
+    """Bring ``widget`` to the front of the QTabWidget holding it, so the tab bar follows."""
+    parent = widget.parentWidget()
+    while parent is not None and not isinstance(parent, QTabWidget):
+        parent = parent.parentWidget()
+    if parent is not None:
+        parent.setCurrentWidget(widget)
 
 
 def build_panels(backbone: MarketDataBackbone) -> Panels:
@@ -65,11 +78,7 @@ def build_panels(backbone: MarketDataBackbone) -> Panels:
 
     def open_in_chart(market: str) -> None:
         chart.show_market(market)
-        tabs = chart.parentWidget()
-        while tabs is not None and not hasattr(tabs, "setCurrentWidget"):
-            tabs = tabs.parentWidget()
-        if tabs is not None:
-            tabs.setCurrentWidget(chart)
+        show_in_tabs(chart)
 
     markets.market_activated.connect(open_in_chart)
     screener.market_activated.connect(open_in_chart)

@@ -7,36 +7,32 @@ import logging
 import re
 import time
 from pathlib import Path
-from typing import Any
 
 from PyQt6.QtWidgets import QMainWindow
+
+from app.panels import Panels
+from ui.backtest.panel import BacktestPanel
 
 log = logging.getLogger(__name__)
 
 
-def _ready(panel: Any) -> bool:
-    """A panel says it has data through ``is_ready()``; one that cannot say is ready at once."""
-    check = getattr(panel, "is_ready", None)
-    return bool(check()) if callable(check) else True
-
-
-async def capture_tabs(window: QMainWindow, panels: Any, directory: Path, timeout_s: float) -> list[Path]:
+async def capture_tabs(window: QMainWindow, panels: Panels, directory: Path, timeout_s: float) -> list[Path]:
     """Show each tab in turn, wait for its data (at most ``timeout_s`` in all), save it as PNG."""
     await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
     deadline = time.monotonic() + timeout_s
     written = []
     tabs = window.centralWidget()
-    for index, (title, panel) in enumerate(panels.tabs):
+    for index, (title, widget) in enumerate(panels.tabs):
+        panel = panels.panel(index)
         tabs.setCurrentIndex(index)
-        run = getattr(panel, "run", None)
-        if callable(run) and not _ready(panel):
-            run()  # a backtest shows results only once it has run: run the form's defaults
+        if isinstance(widget, BacktestPanel) and not panel.is_ready():
+            widget.run()  # a backtest shows results only once it has run: run the form's defaults
         polls = max(0, int((deadline - time.monotonic()) / 0.2))
         for _ in range(polls):
-            if _ready(panel):
+            if panel.is_ready():
                 break
             await asyncio.sleep(0.2)
-        if not _ready(panel):
+        if not panel.is_ready():
             log.warning("tab %s had no data before the deadline; capturing it as it is", title)
         await asyncio.sleep(0.5)  # the loop delivers the last repaints meanwhile
         name = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")

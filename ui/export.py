@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PyQt6.QtCore import QAbstractItemModel, Qt
 
 from ui.chart.time_axis import KST
+from ui.panel import ExportRows
 
-Rows = tuple[list[str], list[list[Any]]]
 
-
-def model_rows(model: QAbstractItemModel) -> Rows:
+def model_rows(model: QAbstractItemModel) -> ExportRows:
     """Every row of a table model in its current (sorted, filtered) order, as displayed."""
     columns = model.columnCount()
     header = [str(model.headerData(c, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole)) for c in range(columns)]

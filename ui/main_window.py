@@ -5,17 +5,14 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from PyQt6.QtCore import QByteArray, QSettings, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from backbone import MarketDataBackbone
-
-
-class ExportsRows(Protocol):
-    def csv_rows(self) -> tuple[list[str], list[list[Any]]]: ...
+from ui.panel import require_panel
 
 
 class MainWindow(QMainWindow):
@@ -38,6 +35,7 @@ class MainWindow(QMainWindow):
         self._backbone = backbone
         self._settings = settings
         self.tabs = QTabWidget(self)
+        self._panels = [require_panel(title, panel) for title, panel in panels]
         for title, panel in panels:
             self.tabs.addTab(panel, title)
         self.setCentralWidget(self.tabs)
@@ -103,14 +101,13 @@ class MainWindow(QMainWindow):
 
     def export_current(self) -> None:
         """Write the current tab's table or chart data to a CSV file the user picks."""
-        panel = self.tabs.currentWidget()
-        rows_of = getattr(panel, "csv_rows", None)
-        if rows_of is None:
+        rows = self._panels[self.tabs.currentIndex()].export_rows()
+        if rows is None:
             QMessageBox.information(self, "Export", "This tab has no table or chart data to export.")
             return
         name, _ = QFileDialog.getSaveFileName(self, "Export to CSV", "export.csv", "CSV files (*.csv)")
         if name:
-            count = write_csv(Path(name), *rows_of())
+            count = write_csv(Path(name), *rows)
             self.statusBar().showMessage(f"Exported {count} rows to {name}", 5000)
 
     def closeEvent(self, event: Any) -> None:

@@ -11,6 +11,7 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QTableView, QVBoxLay
 
 from backbone import MarketDataBackbone, Priority
 from ui.export import model_rows
+from ui.panel import ExportRows
 
 COLUMNS = ("Market", "Korean name", "English name", "Quote", "Warning")
 
@@ -49,13 +50,23 @@ class MarketsPanel(QWidget):
         layout.addWidget(self.table)
         self._task: asyncio.Task[None] | None = None
 
-    def csv_rows(self) -> tuple[list[str], list[list[Any]]]:
+    def export_rows(self) -> ExportRows:
         """The markets as shown (sorted and filtered), for File → Export."""
         return model_rows(self.proxy)
 
     def is_ready(self) -> bool:
         """True once the market list is shown."""
         return self.model.rowCount() > 0
+
+    def start(self) -> None:
+        """Load the list (call once the loop runs)."""
+        self.refresh()
+
+    async def stop(self) -> None:
+        """Cancel a load still under way."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
 
     def refresh(self) -> asyncio.Task[None]:
         """Reload the list from the exchange (in the background)."""

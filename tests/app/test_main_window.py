@@ -40,11 +40,11 @@ async def test_window_shows_simulated_source_and_lists_markets_over_http(qtbot: 
             assert source.simulator.stats.calls["market"] >= calls_before
             markets.filter.setText("KRW-BTC")
             assert markets.row_count() == 1
-            header, rows = markets.csv_rows()
+            header, rows = markets.export_rows()
             assert header[0] == "Market" and rows == [[rows[0][0], *rows[0][1:]]] and rows[0][0] == "KRW-BTC"
             markets.filter.setText("")
             exported = tmp_path / "markets.csv"
-            assert write_csv(exported, *markets.csv_rows()) == len(expected)
+            assert write_csv(exported, *markets.export_rows()) == len(expected)
             assert len(exported.read_text(encoding="utf-8").splitlines()) == len(expected) + 1
             window.refresh_status()
             assert "WebSocket" in window.ws_label.text()

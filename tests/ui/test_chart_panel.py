@@ -60,7 +60,7 @@ async def test_chart_exports_the_candles_it_shows(qtbot: Any, backbone: MarketDa
     chart = ChartPanel(backbone)
     qtbot.addWidget(chart)
     assert await chart.open("KRW-ETH", "1h")
-    header, rows = chart.csv_rows()
+    header, rows = chart.export_rows()
     assert header == ["time_kst", "open", "high", "low", "close", "volume"]
     assert len(rows) == chart.candle_count() > 0
     assert rows[-1][4] == chart.last_candle()["close"]

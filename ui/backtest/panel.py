@@ -21,6 +21,7 @@ from ui.backtest.form import BacktestForm, BacktestSettings
 from ui.backtest.results_view import ResultsView
 from ui.backtest.strategies import CandleColumns
 from ui.export import kst_text
+from ui.panel import ExportRows
 from ui.tasks import TaskSet
 from ui.timeframes import timeframe_seconds
 from ui.widgets import InlineMessage
@@ -85,7 +86,7 @@ class BacktestPanel(QtWidgets.QWidget):
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    def csv_rows(self) -> tuple[list[str], list[list[Any]]]:
+    def export_rows(self) -> ExportRows:
         """Every trade of the last run, for File → Export."""
         header = ["entry_kst", "entry_price", "exit_kst", "exit_price", "net_return", "open"]
         trades = self.result.trades if self.result is not None else []

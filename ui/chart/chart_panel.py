@@ -19,6 +19,7 @@ from ui.chart.chart_view import ChartView
 from ui.chart.market_search import MarketSearch
 from ui.chart.time_axis import KST
 from ui.export import kst_text
+from ui.panel import ExportRows
 from ui.tasks import TaskSet
 from ui.timeframes import CHART_TIMEFRAMES
 from ui.widgets import InlineMessage, format_amount, format_price
@@ -112,7 +113,7 @@ class ChartPanel(QtWidgets.QWidget):
 
     # -- actions ------------------------------------------------------------------------
 
-    def csv_rows(self) -> tuple[list[str], list[list[Any]]]:
+    def export_rows(self) -> ExportRows:
         """Every loaded candle (KST time, OHLCV), for File → Export."""
         series = self.series
         header = ["time_kst", "open", "high", "low", "close", "volume"]

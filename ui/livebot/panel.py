@@ -21,6 +21,7 @@ from ui.chart.time_axis import KST
 from ui.colors import change_color, latency_color
 from ui.export import model_rows
 from ui.livebot.paper_trader import LatencyTracker, PaperPosition, Signal
+from ui.panel import ExportRows
 from ui.tasks import TaskSet
 from ui.widgets import InlineMessage, format_price
 
@@ -152,7 +153,7 @@ class LiveBotPanel(QtWidgets.QWidget):
 
     # -- polling -------------------------------------------------------------------------
 
-    def csv_rows(self) -> tuple[list[str], list[list[Any]]]:
+    def export_rows(self) -> ExportRows:
         """The watchlist table as shown, for File → Export."""
         return model_rows(self.table.model())
 

@@ -19,6 +19,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from ui.chart.time_axis import KST, KstTimeAxis
 from ui.colors import LATENCY_BAD, LATENCY_WARN, SERIES
 from ui.monitor.series import PLOTS, QUANTILES, field, snapshot_series
+from ui.panel import ExportRows
 from ui.tasks import TaskSet
 from ui.widgets import InlineMessage
 
@@ -126,6 +127,10 @@ class SystemMonitorPanel(QtWidgets.QWidget):
         layout.addWidget(self.headline)
         layout.addWidget(self.message)
         layout.addLayout(grid, 1)
+
+    def export_rows(self) -> ExportRows | None:
+        """Live plots only: nothing to export."""
+        return None
 
     def is_ready(self) -> bool:
         """True once the plots hold a few points."""

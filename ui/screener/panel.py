@@ -16,6 +16,7 @@ from PyQt6 import QtCore, QtWidgets
 from backbone import Priority
 from ui.chart.time_axis import KST
 from ui.export import model_rows
+from ui.panel import ExportRows
 from ui.screener.model import COL_NAME, COL_VALUE, ScreenerFilter, ScreenerModel
 from ui.tasks import TaskSet
 from ui.widgets import InlineMessage
@@ -82,7 +83,7 @@ class ScreenerPanel(QtWidgets.QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.table, 1)
 
-    def csv_rows(self) -> tuple[list[str], list[list[Any]]]:
+    def export_rows(self) -> ExportRows:
         """The screener as shown (sorted and filtered), for File → Export."""
         return model_rows(self.proxy)
 
