@@ -4,7 +4,7 @@
     python main.py fetch candles KRW-BTC 1m --count 1000 --format csv|json|parquet [--output FILE]
     python main.py fetch tickers KRW-BTC KRW-ETH | fetch orderbook KRW-BTC | fetch trades KRW-BTC --count 100
     python main.py backfill KRW-BTC 1m --start 2024-01-01 [--end 2024-04-01]
-    python main.py sim [--host 127.0.0.1 --port 8765 --latency-ms 30 --jitter-ms 5 --seed 7]
+    python main.py sim [--host 127.0.0.1 --port 8765 --latency-ms 30 --jitter-ms 5 --seed 7 --rate-window-s 1.0]
     python main.py status
 """
 
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--latency-ms", type=float, default=2.0)
     sim.add_argument("--jitter-ms", type=float, default=1.0)
     sim.add_argument("--seed", type=int, default=7)
+    sim.add_argument("--rate-window-s", type=float, default=None, help="rate-limit window width (1.0 = strict)")
 
     commands.add_parser("status", help="health of every layer and the metrics, as JSON")
     return parser
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         return serve(
             ["--host", args.host, "--port", str(args.port), "--latency-ms", str(args.latency_ms),
              "--jitter-ms", str(args.jitter_ms), "--seed", str(args.seed)]
+            + ([] if args.rate_window_s is None else ["--rate-window-s", str(args.rate_window_s)])
         )
     try:
         return asyncio.run(_run_command(args))

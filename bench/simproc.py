@@ -47,8 +47,16 @@ class SimCounts:
 class SimProcess:
     """``python -m backbone.sim`` on a free loopback port, with Upbit's rate limits."""
 
-    def __init__(self, *, latency_ms: float = 30.0, jitter_ms: float = 5.0, seed: int = 7) -> None:
+    def __init__(
+        self,
+        *,
+        latency_ms: float = 30.0,
+        jitter_ms: float = 5.0,
+        seed: int = 7,
+        rate_window_s: float | None = None,
+    ) -> None:
         self.latency_ms = latency_ms
+        self.rate_window_s = rate_window_s  # None: the simulator's default window
         self.jitter_ms = jitter_ms
         self.seed = seed
         self.base_url = ""
@@ -74,6 +82,7 @@ class SimProcess:
             sys.executable, "-m", "backbone.sim", "--host", "127.0.0.1", "--port", "0",
             "--latency-ms", str(self.latency_ms), "--jitter-ms", str(self.jitter_ms),
             "--seed", str(self.seed),
+            *([] if self.rate_window_s is None else ["--rate-window-s", str(self.rate_window_s)]),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import signal
 
+from backbone.sim.ratelimit import WINDOW_S as RATE_WINDOW_S
 from backbone.sim.server import ExchangeSimulator
 
 
@@ -30,8 +31,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--ban-seconds", type=float, default=10.0, help="length of the first 418 ban"
     )
+    parser.add_argument(
+        "--rate-window-s",
+        type=float,
+        default=RATE_WINDOW_S,
+        help=f"width of the rate-limit sliding window in seconds (default {RATE_WINDOW_S}, "
+        "what clients measure against Upbit; 1.0 is the strict reading)",
+    )
     parser.add_argument("--no-rate-limit", action="store_true", help="let every call through")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not 0.0 < args.rate_window_s <= 60.0:
+        parser.error(f"--rate-window-s must be in (0, 60] seconds, got {args.rate_window_s}")
+    return args
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -44,6 +55,7 @@ async def serve(args: argparse.Namespace) -> None:
         ban_after_429s=args.ban_after_429s,
         ban_seconds=args.ban_seconds,
         rate_limit_enabled=not args.no_rate_limit,
+        rate_window_s=args.rate_window_s,
     )
     await sim.start()
     print(f"REST      {sim.rest_url}")

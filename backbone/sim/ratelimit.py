@@ -43,6 +43,8 @@ class RateLimiter:
         window_s: float = WINDOW_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if not 0.0 < window_s <= 60.0:
+            raise ValueError(f"rate_window_s must be in (0, 60] seconds, got {window_s!r}")
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
         self.enabled = enabled
         self.ban_after_429s = ban_after_429s

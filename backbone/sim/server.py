@@ -23,6 +23,7 @@ from backbone.sim.faults import FaultDice, Faults
 from backbone.sim.markets import Catalogue
 from backbone.sim.prices import PriceEngine
 from backbone.sim.quotes import QuoteDesk
+from backbone.sim.ratelimit import WINDOW_S as RATE_WINDOW_S
 from backbone.sim.ratelimit import RateLimiter, Verdict
 from backbone.sim.rest import RestApi, UpbitError, group_of
 from backbone.sim.timefmt import now_ms
@@ -100,6 +101,9 @@ class ExchangeSimulator:
 
     ``rate_limits`` overrides per-group calls per second (e.g. ``{"candle": 1000}``);
     ``rate_limit_enabled=False`` lets every call through (benchmarks).
+    ``rate_window_s`` is the width of the sliding window the limits count over:
+    the default reproduces what clients measure against Upbit, 1.0 is the strict
+    reading of "10 calls per second".
     """
 
     def __init__(
@@ -114,6 +118,7 @@ class ExchangeSimulator:
         ban_seconds: float = 10.0,
         rate_limits: Mapping[str, float] | None = None,
         rate_limit_enabled: bool = True,
+        rate_window_s: float = RATE_WINDOW_S,
         ws_idle_timeout_s: float = 120.0,
         ws_push_interval_s: float = 0.1,
         warm_up: bool = True,
@@ -131,6 +136,7 @@ class ExchangeSimulator:
             enabled=rate_limit_enabled,
             ban_after_429s=ban_after_429s,
             ban_seconds=ban_seconds,
+            window_s=rate_window_s,
         )
         self.stats = SimStats()
         self._faults = Faults()

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from backbone.sim.__main__ import parse_args
+from backbone.sim.ratelimit import WINDOW_S
+from backbone.sim.ratelimit import RateLimiter as SimRateLimiter
 from tests.sim.conftest import Http
 
 
@@ -70,3 +75,37 @@ async def test_rate_limits_can_be_relaxed_for_benchmarks(make_simulator, http: H
     off = await make_simulator(latency_ms=0, jitter_ms=0, rate_limit_enabled=False)
     statuses = [(await http.get(off.rest_url + "/market/all"))[0] for _ in range(20)]
     assert statuses == [200] * 20
+
+
+def test_a_strict_one_second_window_refuses_what_the_default_window_lets_through() -> None:
+    now = [0.0]
+    default = SimRateLimiter(clock=lambda: now[0])
+    strict = SimRateLimiter(window_s=1.0, clock=lambda: now[0])
+    for _ in range(10):
+        assert default.check("127.0.0.1", "candle").status == 200
+        assert strict.check("127.0.0.1", "candle").status == 200
+    now[0] = 0.95  # the ten calls at 0.0 have left a 0.93 s window, not a 1.0 s one
+    assert default.check("127.0.0.1", "candle").status == 200
+    assert strict.check("127.0.0.1", "candle").status == 429
+    now[0] = 1.0
+    assert strict.check("127.0.0.1", "candle").status == 200
+
+
+def test_the_window_width_is_checked_by_name() -> None:
+    with pytest.raises(ValueError, match="rate_window_s"):
+        SimRateLimiter(window_s=0.0)
+
+
+async def test_the_simulator_takes_its_window_from_the_constructor(make_simulator, http: Http) -> None:
+    sim = await make_simulator(latency_ms=0, jitter_ms=0, rate_window_s=1.0)
+    assert sim.limiter.window_s == 1.0
+    answers = [await http.get(sim.rest_url + "/market/all") for _ in range(11)]
+    assert [status for status, _, _ in answers] == [200] * 10 + [429]
+
+
+def test_the_command_line_takes_the_window_and_refuses_a_bad_one(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_args(["--rate-window-s", "1.0"]).rate_window_s == 1.0
+    assert parse_args([]).rate_window_s == WINDOW_S
+    with pytest.raises(SystemExit):
+        parse_args(["--rate-window-s", "-1"])
+    assert "--rate-window-s must be in (0, 60]" in capsys.readouterr().err
