@@ -28,6 +28,7 @@ _EXPORTS = {
     "ProgressEvent": "backbone.api",
     "Subscription": "backbone.api",
     "BackboneError": "backbone.domain.errors",
+    "CandleColumns": "backbone.domain.candle_columns",
     "InvalidInputError": "backbone.domain.errors",
     "Priority": "backbone.domain.priority",
     "TIMEFRAMES": "backbone.domain.timeframes",
@@ -41,6 +42,7 @@ __all__ = [
     "BackboneError",
     "BackboneMetadata",
     "BackboneResponse",
+    "CandleColumns",
     "InvalidInputError",
     "LatencyStats",
     "LoadSample",
@@ -67,6 +69,7 @@ if TYPE_CHECKING:
         ProgressEvent,
         Subscription,
     )
+    from backbone.domain.candle_columns import CandleColumns
     from backbone.domain.errors import BackboneError, InvalidInputError
     from backbone.domain.priority import Priority
     from backbone.domain.timeframes import TIMEFRAMES

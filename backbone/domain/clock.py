@@ -5,16 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 KST = timezone(timedelta(hours=9), "KST")
+KST_OFFSET_MS = 9 * 3_600_000  # KST wall clock minus UTC, in milliseconds
+MINUTE_MS = 60_000
+DAY_MS = 86_400_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MS = timedelta(milliseconds=1)
 
 
 def ms_to_utc(ms: int) -> datetime:
-    """Epoch milliseconds to an aware UTC datetime."""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+    """Epoch milliseconds to an aware UTC datetime, exactly (no float rounding)."""
+    return EPOCH + ms * _ONE_MS
 
 
 def utc_to_ms(when: datetime) -> int:
-    """Aware datetime to epoch milliseconds."""
-    return round(when.timestamp() * 1000)
+    """Aware datetime to epoch milliseconds, exactly (sub-millisecond parts are dropped)."""
+    return (when - EPOCH) // _ONE_MS
 
 
 def parse_upbit_naive(text: str) -> datetime:
