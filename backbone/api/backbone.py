@@ -193,7 +193,7 @@ class MarketDataBackbone:
             request = CandleRequest(market, tf, wanted, start, end, chosen, fill_gaps)
             result = await self._coordinator.get_candles(
                 request,
-                progress=self._progress_relay(rid, progress),
+                progress=self._progress_relay(rid, progress, chosen),
                 before_page=self._page_gate(chosen, rid, progress),
                 cancel=self._tracker.cancel_event(rid),
             )
@@ -284,7 +284,7 @@ class MarketDataBackbone:
             await self._admit(chosen, rid, progress)
             async for chunk in self._coordinator.stream_candles(
                 request,
-                progress=self._progress_relay(rid, progress),
+                progress=self._progress_relay(rid, progress, chosen),
                 before_page=self._page_gate(chosen, rid, progress),
                 cancel=self._tracker.cancel_event(rid),
             ):
@@ -490,7 +490,7 @@ class MarketDataBackbone:
             return 0.0
 
         def waiting(waited_ms: float, reason: str) -> None:
-            self.metrics.note_deferral(waited_ms, reason)
+            self.metrics.note_deferral(waited_ms, reason, request_id)
             last = self._tracker.latest(request_id)
             self._tracker.publish(
                 ProgressEvent(
@@ -516,10 +516,20 @@ class MarketDataBackbone:
 
         return gate
 
-    def _progress_relay(self, request_id: str, callback: ProgressCallback | None) -> Callable[[Progress], None]:
+    def _progress_relay(
+        self, request_id: str, callback: ProgressCallback | None, priority: Priority
+    ) -> Callable[[Progress], None]:
+        # LOW promises steady pages, not a short backfill: its monitor figure is the wall
+        # time per page between progress events.
+        last = [time.perf_counter(), 0]
+
         def relay(event: Progress) -> None:
             if event.done:
                 return  # the final event is published once the result is complete
+            if priority is Priority.LOW and event.pages_done > last[1]:
+                now = time.perf_counter()
+                self.metrics.record_page((now - last[0]) * 1000 / (event.pages_done - last[1]))
+                last[:] = [now, event.pages_done]
             self._tracker.publish(
                 ProgressEvent(
                     request_id, event.pages_done, event.pages_total, event.candles_done, event.eta_s, False
