@@ -92,8 +92,8 @@ async def _child(count: int) -> dict[str, Any]:
 
     from backbone import MarketDataBackbone, Priority
     from backbone.sim import ExchangeSimulator
-    from ui.backtest.engine import IncrementalBacktest
-    from ui.backtest.strategies import STRATEGIES, CandleColumns
+    from ui.models.backtest.engine import IncrementalBacktest
+    from ui.models.backtest.strategies import STRATEGIES, CandleColumns
 
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as folder:
         db = str(Path(folder) / "cache.sqlite")

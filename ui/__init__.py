@@ -10,6 +10,6 @@ work and ``await stop()`` ends it:
 * ``ui.livebot.panel.LiveBotPanel``: paper-trading watchlist and latency (CRITICAL)
 * ``ui.monitor.panel.SystemMonitorPanel``: metrics plots and alerts
 
-The pure computations (indicators in ui.models, backtest engine, paper-trading rule, candle
-arrays, metric series) live in Qt-free modules beside them.
+The pure computations (indicators, backtest engine, paper-trading rule, metric series: all in
+ui.models, guarded by an import contract) live apart from the widgets.
 """

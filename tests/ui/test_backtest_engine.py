@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from ui.backtest.engine import IncrementalBacktest, run_backtest
-from ui.backtest.strategies import STRATEGIES, CandleColumns
+from ui.models.backtest.engine import IncrementalBacktest, run_backtest
+from ui.models.backtest.strategies import STRATEGIES, CandleColumns
 
 
 def _candles(n: int = 2000, seed: int = 11) -> CandleColumns:

@@ -12,7 +12,7 @@ from backbone.sim import ExchangeSimulator
 from tests.ui.conftest import wait_until
 from tests.ui.test_backtest_engine import reference_backtest
 from ui.backtest.panel import BacktestPanel
-from ui.backtest.strategies import STRATEGIES, CandleColumns
+from ui.models.backtest.strategies import STRATEGIES, CandleColumns
 
 
 async def test_three_day_backtest_runs_to_100_percent_with_reference_statistics(

@@ -11,7 +11,7 @@ from backbone import MarketDataBackbone
 from tests.ui.conftest import wait_until
 from ui.colors import LATENCY_BAD, LATENCY_OK, LATENCY_WARN
 from ui.livebot.panel import LiveBotPanel
-from ui.livebot.paper_trader import PaperPosition
+from ui.models.livebot import PaperPosition
 from ui.monitor.panel import SystemMonitorPanel
 
 

@@ -1,2 +1,2 @@
-"""Backtesting: strategies, the engine and its statistics (pure numpy, no Qt; indicators come
-from ui.models.indicators), plus the Qt panel that loads history and shows the results."""
+"""The backtest panel's widgets: the form, the results and the sweep views (the computation
+lives in ui.models.backtest, the backbone talk in ui.presenters.backtest)."""

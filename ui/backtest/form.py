@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 from PyQt6 import QtCore, QtWidgets
 
-from ui.backtest.strategies import STRATEGIES, Strategy
 from ui.chart.market_search import MarketSearch
 from ui.chart.time_axis import KST
+from ui.models.backtest.strategies import STRATEGIES, Strategy
 from ui.timeframes import CHART_TIMEFRAMES
 
 

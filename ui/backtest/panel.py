@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from PyQt6 import QtCore, QtWidgets
 
 from backbone import Priority
-from ui.backtest.engine import BacktestResult, IncrementalBacktest
 from ui.backtest.form import BacktestForm, BacktestSettings
 from ui.backtest.results_view import ResultsView
-from ui.backtest.strategies import CandleColumns
 from ui.export import kst_text
+from ui.models.backtest.engine import BacktestResult, IncrementalBacktest
+from ui.models.backtest.strategies import CandleColumns
 from ui.panel import ExportRows
 from ui.tasks import TaskSet
 from ui.timeframes import timeframe_seconds

@@ -8,9 +8,9 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtGui, QtWidgets
 
-from ui.backtest.engine import BacktestResult
 from ui.chart.time_axis import KST, KstTimeAxis
 from ui.colors import SERIES, change_color
+from ui.models.backtest.engine import BacktestResult
 from ui.widgets import format_price
 
 STAT_NAMES = ("Total return", "Buy & hold", "Max drawdown", "Win rate", "Sharpe", "Trades", "Bars")

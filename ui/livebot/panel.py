@@ -20,7 +20,7 @@ from backbone import Priority
 from ui.chart.time_axis import KST
 from ui.colors import change_color, latency_color
 from ui.export import model_rows
-from ui.livebot.paper_trader import LatencyTracker, PaperPosition, Signal
+from ui.models.livebot import LatencyTracker, PaperPosition, Signal
 from ui.panel import ExportRows
 from ui.tasks import TaskSet
 from ui.widgets import InlineMessage, format_price
@@ -39,7 +39,7 @@ class LiveBotPanel(QtWidgets.QWidget):
     """A watchlist polled at CRITICAL priority, with a paper-trading rule and latency colours."""
 
     polled = QtCore.pyqtSignal()  # after every round of requests
-    signal_raised = QtCore.pyqtSignal(object)  # a paper_trader.Signal
+    signal_raised = QtCore.pyqtSignal(object)  # a ui.models.livebot.Signal
 
     def __init__(
         self,

@@ -18,7 +18,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ui.chart.time_axis import KST, KstTimeAxis
 from ui.colors import LATENCY_BAD, LATENCY_WARN, SERIES
-from ui.monitor.series import PLOTS, QUANTILES, field, snapshot_series
+from ui.models.monitor import PLOTS, QUANTILES, field, snapshot_series
 from ui.panel import ExportRows
 from ui.tasks import TaskSet
 from ui.widgets import InlineMessage

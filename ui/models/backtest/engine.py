@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ui.backtest.statistics import (
+from ui.models.backtest.statistics import (
     Statistics,
     max_drawdown,
     sharpe_ratio,
     total_return,
     win_rate,
 )
-from ui.backtest.strategies import CandleColumns, Strategy
+from ui.models.backtest.strategies import CandleColumns, Strategy
 from ui.models.indicators import FloatArray
 
 
