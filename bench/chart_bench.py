@@ -29,7 +29,7 @@ def _app() -> Any:
 
 
 def _series(n: int) -> Any:
-    from ui.chart.candle_series import CandleSeries
+    from ui.models.chart.series import CandleSeries
 
     rng = np.random.default_rng(1)
     close = 60_000_000 * np.exp(np.cumsum(rng.normal(0, 0.0008, n)))

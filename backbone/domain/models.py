@@ -263,7 +263,9 @@ class Trade:
 
     @classmethod
     def from_upbit(cls, raw: Mapping[str, Any]) -> Trade:
-        timestamp = raw.get("timestamp", raw.get("trade_timestamp"))
+        # A WebSocket trade carries its own time in trade_timestamp; its timestamp is the
+        # message's. A REST trade has only timestamp, the trade's time.
+        timestamp = raw.get("trade_timestamp", raw.get("timestamp"))
         return cls(
             market=raw.get("market") or raw["code"],
             timestamp=int(timestamp),

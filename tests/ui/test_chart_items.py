@@ -8,8 +8,8 @@ import pytest
 from PyQt6 import QtCore, QtGui
 
 from ui.chart.candle_item import CandlestickItem, VolumeItem
-from ui.chart.candle_series import CandleSeries
 from ui.colors import FALL, RISE
+from ui.models.chart.series import CandleSeries
 
 
 def synthetic_series(n: int, seed: int = 5) -> CandleSeries:

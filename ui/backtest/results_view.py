@@ -11,7 +11,7 @@ from PyQt6 import QtGui, QtWidgets
 from ui.chart.time_axis import KST, KstTimeAxis
 from ui.colors import SERIES, change_color
 from ui.models.backtest.engine import BacktestResult
-from ui.widgets import format_price
+from ui.models.formatting import format_price
 
 STAT_NAMES = ("Total return", "Buy & hold", "Max drawdown", "Win rate", "Sharpe", "Trades", "Bars")
 TRADE_COLUMNS = ("Entry (KST)", "Entry price", "Exit (KST)", "Exit price", "Return %", "State")

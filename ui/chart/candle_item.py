@@ -19,8 +19,8 @@ from numpy.typing import NDArray
 from PyQt6 import QtCore, QtGui
 from pyqtgraph.Qt import internals
 
-from ui.chart.candle_series import CandleSeries
 from ui.colors import FALL, RISE
+from ui.models.chart.series import CandleSeries
 
 _MIN_CANDLE_PX = 2.0  # below this, bucket candles together
 _BODY_FRACTION = 0.7  # body width as a share of the interval

@@ -14,15 +14,16 @@ from typing import TYPE_CHECKING, Any
 from PyQt6 import QtCore, QtWidgets
 
 from backbone import Priority
-from ui.chart.candle_series import CandleSeries
 from ui.chart.chart_view import ChartView
 from ui.chart.market_search import MarketSearch
 from ui.chart.time_axis import KST
 from ui.export import kst_text
+from ui.models.chart.series import CandleSeries
+from ui.models.formatting import format_amount, format_price
 from ui.panel import ExportRows
 from ui.tasks import TaskSet
 from ui.timeframes import CHART_TIMEFRAMES
-from ui.widgets import InlineMessage, format_amount, format_price
+from ui.widgets import InlineMessage
 
 if TYPE_CHECKING:
     from backbone import MarketDataBackbone

@@ -11,9 +11,9 @@ import pyqtgraph as pg
 from PyQt6 import QtCore
 
 from ui.chart.candle_item import CandlestickItem, VolumeItem
-from ui.chart.candle_series import CandleSeries
 from ui.chart.price_axis import PriceAxis
 from ui.chart.time_axis import KstTimeAxis
+from ui.models.chart.series import CandleSeries
 
 _EDGE_CANDLES = 5  # ask for older history this close to the left edge
 _INITIAL_CANDLES = 150  # shown after loading a market

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 
-from ui.widgets import format_amount, format_price
+from ui.models.formatting import format_amount, format_price
 
 AXIS_WIDTH = 86  # both panes use it, so their time axes line up
 

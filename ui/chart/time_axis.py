@@ -7,11 +7,12 @@ the spacing.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import pyqtgraph as pg
 
-KST = timezone(timedelta(hours=9), "KST")
+from ui.models.formatting import KST
+
 _KST_OFFSET_S = 9 * 3600
 _DAY = 86400
 

@@ -20,10 +20,11 @@ from backbone import Priority
 from ui.chart.time_axis import KST
 from ui.colors import change_color, latency_color
 from ui.export import model_rows
+from ui.models.formatting import format_price
 from ui.models.livebot import LatencyTracker, PaperPosition, Signal
 from ui.panel import ExportRows
 from ui.tasks import TaskSet
-from ui.widgets import InlineMessage, format_price
+from ui.widgets import InlineMessage
 
 if TYPE_CHECKING:
     from backbone import MarketDataBackbone

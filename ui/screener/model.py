@@ -15,7 +15,7 @@ from typing import Any
 from PyQt6 import QtCore, QtGui
 
 from ui.colors import change_color
-from ui.widgets import format_amount, format_price
+from ui.models.formatting import format_amount, format_price
 
 SORT_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1  # raw values for sorting
 

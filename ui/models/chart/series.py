@@ -2,6 +2,10 @@
 
 ``x`` is the candle's UTC start in epoch seconds (float64), the chart's x axis.
 Older history is prepended, live trades update the last candle or start a new one.
+
+Live volume is exact: each trade is counted once (by its id), trades already in
+the exchange's candle (up to that candle's last trade time) are not counted again,
+and a closed candle can be overwritten with the exchange's own.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ class CandleSeries:
         self.low: NDArray[np.float64] = np.empty(0)
         self.close: NDArray[np.float64] = np.empty(0)
         self.volume: NDArray[np.float64] = np.empty(0)
-        self._last_trade_ms = 0
+        self._last_trade_ms = 0  # trades up to here are already in the candles held
+        self._counted_ids: set[int] = set()  # trades folded into the forming candle
 
     def __len__(self) -> int:
         return len(self.x)
@@ -65,7 +70,9 @@ class CandleSeries:
         order = np.argsort(columns["x"], kind="stable")
         for name in COLUMNS:
             setattr(self, name, columns[name][order])
-        self._last_trade_ms = 0
+        # The exchange's forming candle already counts its trades up to its ``timestamp``.
+        self._last_trade_ms = max((int(c.get("timestamp") or 0) for c in candles), default=0)
+        self._counted_ids.clear()
 
     def merge(self, candles: Sequence[Mapping[str, Any]]) -> int:
         """Add candles (older history usually); a start already held keeps the held one.
@@ -84,24 +91,41 @@ class CandleSeries:
             setattr(self, name, joined[name][order])
         return int(fresh.sum())
 
-    def apply_trade(self, price: float, trade_ms: int, volume: float = 0.0) -> str:
+    def overwrite(self, candles: Sequence[Mapping[str, Any]]) -> int:
+        """Replace held candles by the exchange's ones with the same start (a closed minute's
+        final values); candles not held are ignored. Returns how many were replaced."""
+        if not candles or not len(self.x):
+            return 0
+        columns = self.columns_from_upbit(candles)
+        index = np.searchsorted(self.x, columns["x"])
+        held = (index < len(self.x)) & (self.x[np.minimum(index, len(self.x) - 1)] == columns["x"])
+        for name in COLUMNS[1:]:
+            getattr(self, name)[index[held]] = columns[name][held]
+        return int(held.sum())
+
+    def apply_trade(self, price: float, trade_ms: int, volume: float = 0.0, trade_id: int | None = None) -> str:
         """Fold one trade into the series: ``"updated"``, ``"appended"`` or ``"ignored"``.
 
         A trade inside the last candle moves its close and stretches high/low; a
-        trade in a later interval opens a new candle; older trades are ignored.
-        Volume is added once per distinct trade time.
+        trade in a later interval opens a new candle; older trades are ignored, and
+        so is a trade already counted (same ``trade_id``, or no later than the last
+        trade the loaded candles include).
         """
         start_s = floor_ms(self.timeframe, trade_ms) / 1000.0
-        counted = volume if trade_ms > self._last_trade_ms else 0.0
         if len(self.x) and start_s < self.x[-1]:
             return "ignored"
-        self._last_trade_ms = max(self._last_trade_ms, trade_ms)
+        if trade_ms <= self._last_trade_ms or (trade_id is not None and trade_id in self._counted_ids):
+            return "ignored"
+        counted = volume
         if len(self.x) and start_s == self.x[-1]:
             self.close[-1] = price
             self.high[-1] = max(self.high[-1], price)
             self.low[-1] = min(self.low[-1], price)
             self.volume[-1] += counted
+            self._remember(trade_id)
             return "updated"
+        self._counted_ids.clear()  # ids of a closed candle can no longer recur
+        self._remember(trade_id)
         self.x = np.append(self.x, start_s)
         self.open = np.append(self.open, price)
         self.high = np.append(self.high, price)
@@ -109,6 +133,10 @@ class CandleSeries:
         self.close = np.append(self.close, price)
         self.volume = np.append(self.volume, counted)
         return "appended"
+
+    def _remember(self, trade_id: int | None) -> None:
+        if trade_id is not None:
+            self._counted_ids.add(trade_id)
 
     def visible_range(self, x0: float, x1: float) -> tuple[int, int]:
         """Index range ``[i0, i1)`` of candles that overlap ``[x0, x1]`` on screen."""
