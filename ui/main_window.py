@@ -1,4 +1,4 @@
-"""The main window: one tab per panel, a status bar with source, WebSocket state and latency."""
+"""The main window: one tab per panel, a status bar with source, WebSocket state and response times."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from backbone import MarketDataBackbone
+from ui.models.monitor import status_text
 from ui.panel import require_panel
 
 
@@ -89,15 +90,9 @@ class MainWindow(QMainWindow):
                 view_menu.addAction(action)
 
     def refresh_status(self) -> None:
-        """Update the WebSocket state and the per-path p99 readout."""
+        """Update the WebSocket state and, in a trader's words, how fast requests were answered."""
         self.ws_label.setText(f"WebSocket: {self._backbone.ws_state}")
-        snapshot = self._backbone.metrics_snapshot()
-        parts = [
-            f"{path} p99 {stats.p99:.0f} ms"
-            for path, stats in sorted(snapshot.latency_by_path.items())
-            if stats.count
-        ]
-        self.latency_label.setText("  |  ".join(parts))
+        self.latency_label.setText(status_text(self._backbone.metrics_snapshot()))
 
     def export_current(self) -> None:
         """Write the current tab's table or chart data to a CSV file the user picks."""

@@ -70,7 +70,7 @@ async def test_system_monitor_plots_receive_points(qtbot: Any, backbone: MarketD
     await wait_until(lambda: panel.samples >= 3)
     for key in ("latency", "rates", "cache", "budget", "queues", "load", "deferrals"):
         assert panel.plots[key].points() >= 3, key
-    assert panel.plots["latency"].points("standard p99") >= 3
+    assert panel.plots["latency"].points("NORMAL p99") >= 3
     assert "WebSocket" in panel.headline.text()
     panel.backbone.metrics.alert("warning", "test alert shown in the list")
     await wait_until(lambda: panel.alerts.count() >= 1)

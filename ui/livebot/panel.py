@@ -2,8 +2,11 @@
 
 Calls on the backbone: ``list_markets(priority=HIGH)`` once (a directory lookup, not trading data) and, every
 ``interval_s`` for each watched market, ``get_ticker_data([market],
-priority=CRITICAL)``; shows ``metadata.processing_time_ms`` of every request
-against the 50 ms target.
+priority=CRITICAL)``. Each row shows two honest figures: the request latency
+(``metadata.processing_time_ms``, in-process) and the age of the data (now minus
+the quote's exchange timestamp). The headline reads the backbone's recent
+CRITICAL figure from ``metrics_snapshot()``, the one the status bar and the
+system monitor show.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +25,7 @@ from ui.chart.time_axis import KST
 from ui.colors import change_color, latency_color
 from ui.export import model_rows
 from ui.models.formatting import format_price
-from ui.models.livebot import LatencyTracker, PaperPosition, Signal
+from ui.models.livebot import LatencyTracker, PaperPosition, Signal, critical_summary, data_age_ms
 from ui.panel import ExportRows
 from ui.tasks import TaskSet
 from ui.widgets import InlineMessage
@@ -33,7 +37,14 @@ PRIORITY = Priority.CRITICAL
 TARGET_MS = 50.0
 _CODE = re.compile(r"^[A-Z]{2,5}-[A-Z0-9]{1,15}$")
 COLUMNS = ("Market", "Last price", "Short EMA", "Long EMA", "Signal", "P&L (KRW)",
-           "Latency ms", "p95 ms", f"Over {TARGET_MS:.0f} ms", "Channel")
+           "Request ms", "Request p95 ms", f"Over {TARGET_MS:.0f} ms", "Data age s", "Channel")
+COLUMN_TIPS = {
+    "Request ms": "In-process time from asking the backbone to its answer (the latest request)",
+    "Request p95 ms": "95th percentile of this market's recent request times",
+    "Data age s": "How old the quote is: now minus the exchange's timestamp on it",
+}
+REQUEST_COLUMN = COLUMNS.index("Request ms")
+AGE_COLUMN = COLUMNS.index("Data age s")
 
 
 class LiveBotPanel(QtWidgets.QWidget):
@@ -59,6 +70,7 @@ class LiveBotPanel(QtWidgets.QWidget):
         self.positions: dict[str, PaperPosition] = {}
         self.latency: dict[str, LatencyTracker] = {}
         self.channels: dict[str, str] = {}
+        self.data_age_ms: dict[str, float] = {}
         self.rounds = 0
 
         self.entry = QtWidgets.QLineEdit(self)
@@ -69,9 +81,13 @@ class LiveBotPanel(QtWidgets.QWidget):
         remove = QtWidgets.QPushButton("Remove selected", self)
         remove.clicked.connect(self._remove_selected)
         self.message = InlineMessage(self)
-        self.summary = QtWidgets.QLabel(f"CRITICAL requests · target {TARGET_MS:.0f} ms", self)
+        self.summary = QtWidgets.QLabel(critical_summary({}), self)
+        self.summary.setObjectName("criticalSummary")
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
+        for column, name in enumerate(COLUMNS):
+            if name in COLUMN_TIPS:
+                self.table.horizontalHeaderItem(column).setToolTip(COLUMN_TIPS[name])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
@@ -137,6 +153,7 @@ class LiveBotPanel(QtWidgets.QWidget):
         row = self.watchlist.index(code)
         del self.positions[code]
         del self.latency[code]
+        self.data_age_ms.pop(code, None)
         self.table.removeRow(row)
         return True
 
@@ -203,6 +220,7 @@ class LiveBotPanel(QtWidgets.QWidget):
             self._render_row(market)
             return
         ticker = response.data[0]
+        self.data_age_ms[market] = data_age_ms(ticker, int(time.time() * 1000))
         signal = position.on_price(float(ticker["trade_price"]), int(ticker.get("trade_timestamp", 0)))
         if signal is not None:
             self._log_signal(signal)
@@ -217,7 +235,8 @@ class LiveBotPanel(QtWidgets.QWidget):
         cells = (
             market, format_price(p.last_price), format_price(p.short_ema), format_price(p.long_ema),
             p.signal, f"{p.pnl_krw:+,.0f}", f"{lat.last:.1f}", f"{lat.percentile(95):.1f}",
-            f"{lat.over_target}/{lat.total}", self.channels.get(market, "-"),
+            f"{lat.over_target}/{lat.total}", _seconds(self.data_age_ms.get(market, math.nan)),
+            self.channels.get(market, "-"),
         )
         for column, text in enumerate(cells):
             self.table.item(row, column).setText(text)
@@ -229,16 +248,14 @@ class LiveBotPanel(QtWidgets.QWidget):
                 )
 
     def _update_summary(self) -> None:
-        total = sum(t.total for t in self.latency.values())
-        over = sum(t.over_target for t in self.latency.values())
-        worst = max((t.percentile(99) for t in self.latency.values() if t.window), default=math.nan)
-        text = f"CRITICAL requests {total} · over {TARGET_MS:.0f} ms: {over}"
-        if not math.isnan(worst):
-            text += f" · worst p99 {worst:.1f} ms"
-        self.summary.setText(text)
+        self.summary.setText(critical_summary(self.backbone.metrics_snapshot()))
 
     def _log_signal(self, signal: Signal) -> None:
         when = datetime.now(KST).strftime("%H:%M:%S")
         extra = f"  realised {signal.pnl_krw:+,.0f} KRW" if signal.action == "SELL" else ""
         self.log.appendPlainText(f"{when}  {signal.market}  {signal.action} at {format_price(signal.price)}{extra}")
         self.signal_raised.emit(signal)
+
+
+def _seconds(ms: float) -> str:
+    return "-" if math.isnan(ms) else f"{ms / 1000:.1f}"

@@ -1,4 +1,4 @@
-"""A paper-trading rule on ticks and a latency tracker (no Qt, no backbone).
+"""The live bot's model: a paper-trading rule on ticks, latency and data age (no Qt).
 
 The rule: long when the short EMA of prices crosses above the long EMA, flat
 when it crosses below. Each market trades a fixed KRW stake with a fee, so the
@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+
+from backbone.api.metrics import TARGET_MS
+from backbone.domain.priority import Priority
+from ui.models.monitor import format_ms, promise
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +115,28 @@ class LatencyTracker:
         if not self.window:
             return math.nan
         return float(np.percentile(np.fromiter(self.window, float), q))
+
+
+def data_age_ms(ticker: Mapping[str, Any], now_ms: int) -> float:
+    """How old a quote is: now minus the exchange's ``timestamp`` on it (ms; nan without one).
+
+    This is the age of the data, which a fresh WebSocket snapshot keeps small; the request
+    latency is the separate in-process time the backbone took to answer.
+    """
+    stamp = ticker.get("timestamp")
+    if not isinstance(stamp, int | float) or stamp <= 0:
+        return math.nan
+    return max(0.0, float(now_ms - stamp))
+
+
+def critical_summary(snapshot: Any) -> str:
+    """The panel's headline from the backbone's recent CRITICAL figure, the same one the status
+    bar and the system monitor show."""
+    stats = promise(snapshot, Priority.CRITICAL.value)
+    target = TARGET_MS[Priority.CRITICAL]
+    if stats is None:
+        return f"CRITICAL requests, last minute: none yet · target {format_ms(target)}"
+    return (
+        f"CRITICAL requests, last minute: {stats.count} · p50 {format_ms(stats.p50)}"
+        f" · p99 {format_ms(stats.p99)} · target {format_ms(target)}"
+    )

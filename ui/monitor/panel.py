@@ -9,36 +9,39 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from ui.chart.time_axis import KST, KstTimeAxis
-from ui.colors import LATENCY_BAD, LATENCY_WARN, SERIES
-from ui.models.monitor import PLOTS, QUANTILES, field, snapshot_series
+from ui.chart.time_axis import KstTimeAxis
+from ui.colors import INFO_TEXT, LATENCY_BAD, LATENCY_WARN, SERIES
+from ui.models.monitor import (
+    PLOTS,
+    QUANTILES,
+    AlertLog,
+    AlertRow,
+    field,
+    kst_clock,
+    snapshot_series,
+)
 from ui.panel import ExportRows
+from ui.plots import counts_axis, legend_above
 from ui.tasks import TaskSet
 from ui.widgets import InlineMessage
 
 if TYPE_CHECKING:
     from backbone import MarketDataBackbone
 
+_ALERT_COLOUR = {"error": LATENCY_BAD, "warning": LATENCY_WARN, "info": INFO_TEXT}
+_COLUMNS = 3
 HISTORY_POINTS = 600  # ten minutes at one sample a second
 _QUANTILE_STYLE = {
     "p50": QtCore.Qt.PenStyle.DotLine,
     "p95": QtCore.Qt.PenStyle.DashLine,
     "p99": QtCore.Qt.PenStyle.SolidLine,
 }
-
-
-def _legend_brush() -> QtGui.QBrush:
-    """The plot background, translucent, so legends stay readable over curves in any theme."""
-    colour = pg.mkColor(pg.getConfigOption("background"))
-    colour.setAlpha(190)
-    return pg.mkBrush(colour)
 
 
 class LivePlot(pg.PlotWidget):
@@ -52,9 +55,8 @@ class LivePlot(pg.PlotWidget):
         self.hideButtons()
         self.showGrid(x=True, y=True, alpha=0.15)
         self.setMouseEnabled(x=False, y=False)
-        self.legend = self.addLegend(
-            offset=(5, 5), labelTextSize="8pt", colCount=3, brush=_legend_brush()
-        )
+        self.legend = legend_above(self.getPlotItem(), columns=3)
+        counts_axis(self.getPlotItem())
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._x: dict[str, deque[float]] = {}
         self._y: dict[str, deque[float]] = {}
@@ -104,7 +106,8 @@ class SystemMonitorPanel(QtWidgets.QWidget):
         self.interval_s = interval_s
         self.tasks = TaskSet("monitor", on_error=lambda e: self.message.show_error(f"Monitor error: {e}"))
         self.samples = 0
-        self._seen_alerts: set[tuple[float, str]] = set()
+        self.alert_log = AlertLog()
+        self._alert_items: dict[int, QtWidgets.QListWidgetItem] = {}
 
         self.plots: dict[str, LivePlot] = {key: LivePlot(title, unit, self) for key, (title, unit) in PLOTS.items()}
         target = pg.InfiniteLine(pos=50, angle=0, pen=pg.mkPen(LATENCY_BAD, style=QtCore.Qt.PenStyle.DashLine))
@@ -117,11 +120,11 @@ class SystemMonitorPanel(QtWidgets.QWidget):
 
         grid = QtWidgets.QGridLayout()
         for i, plot in enumerate(self.plots.values()):
-            grid.addWidget(plot, i // 2, i % 2)
+            grid.addWidget(plot, i // _COLUMNS, i % _COLUMNS)
         alerts_box = QtWidgets.QGroupBox("Alerts", self)
         box_layout = QtWidgets.QVBoxLayout(alerts_box)
         box_layout.addWidget(self.alerts)
-        grid.addWidget(alerts_box, len(self.plots) // 2, len(self.plots) % 2)
+        grid.addWidget(alerts_box, len(self.plots) // _COLUMNS, len(self.plots) % _COLUMNS)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.headline)
@@ -170,18 +173,27 @@ class SystemMonitorPanel(QtWidgets.QWidget):
         self.sampled.emit()
 
     def add_alert(self, alert: Any) -> None:
-        """List an alert once (newest on top), coloured by its level."""
-        key = (float(field(alert, "time", 0.0)), str(field(alert, "message", "")))
-        if key in self._seen_alerts:
+        """List an alert (newest on top), coloured by its level; a repeat of a listed subject
+        updates that row's time and count instead of adding a row."""
+        folded = self.alert_log.add(alert)
+        if folded is None:
             return
-        self._seen_alerts.add(key)
-        when = datetime.fromtimestamp(key[0], tz=KST).strftime("%H:%M:%S")
-        level = str(field(alert, "level", "warning"))
-        item = QtWidgets.QListWidgetItem(f"{when}  {level.upper()}  {key[1]}")
-        item.setForeground(QtGui.QBrush(QtGui.QColor(LATENCY_BAD if level == "error" else LATENCY_WARN)))
+        row, is_new = folded
+        item = self._alert_items.get(id(row))
+        if item is None or is_new:
+            item = QtWidgets.QListWidgetItem()
+            self._alert_items[id(row)] = item
+        else:
+            self.alerts.takeItem(self.alerts.row(item))
+        item.setText(row.text(kst_clock))
+        item.setForeground(QtGui.QBrush(QtGui.QColor(_ALERT_COLOUR.get(row.level, LATENCY_WARN))))
         self.alerts.insertItem(0, item)
-        while self.alerts.count() > 500:
+        while self.alerts.count() > self.alert_log.limit:
             self.alerts.takeItem(self.alerts.count() - 1)
+
+    def alert_rows(self) -> list[AlertRow]:
+        """The alert subjects listed, newest first."""
+        return sorted(self.alert_log.rows.values(), key=lambda r: r.last, reverse=True)
 
     async def _sample_forever(self) -> None:
         while True:
