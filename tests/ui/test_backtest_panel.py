@@ -46,7 +46,7 @@ async def test_three_day_backtest_runs_to_100_percent_with_reference_statistics(
     candles = CandleColumns.from_upbit(answer.data)
     assert len(candles) == result.statistics.bars > 2 * 288 * 0.8
     positions = STRATEGIES["ma_cross"].positions(candles, {"fast": 6, "slow": 24})
-    ref = reference_backtest(candles.close, positions, 0.0005, 300)
+    ref = reference_backtest(candles.close, positions, 0.0005, 300, candles.start_ms)
     stats = result.statistics
     assert stats.total_return == pytest.approx(ref["total_return"], rel=1e-9, abs=1e-12)
     assert stats.max_drawdown == pytest.approx(ref["max_drawdown"], rel=1e-9, abs=1e-12)

@@ -1,29 +1,36 @@
 """The backtest engine: positions and prices in, equity curve, trades and statistics out.
 
-Pure numpy and vectorised. The position decided at bar ``t``'s close is held
-until bar ``t + 1``'s close; a change of position pays ``fee`` on the traded
-fraction. ``IncrementalBacktest`` re-runs the vectorised engine as history
-arrives in chunks, so results appear while later chunks still load.
+Pure numpy and vectorised: no Python loop runs per candle, nor per trade. The
+position decided at bar ``t``'s close is held until bar ``t + 1``'s close; a
+change of position pays ``fee`` on the traded fraction. ``IncrementalBacktest``
+re-runs the vectorised engine as history arrives in chunks, so results appear
+while later chunks still load.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ui.models.backtest.statistics import (
     Statistics,
+    cagr,
+    drawdown,
     max_drawdown,
+    profit_factor,
     sharpe_ratio,
+    span_days,
     total_return,
     win_rate,
 )
-from ui.models.backtest.strategies import CandleColumns, Strategy
+from ui.models.backtest.strategies import CandleColumns, Candles, Strategy
 from ui.models.indicators import FloatArray
+
+IntArray = NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,73 +46,141 @@ class TradeRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class TradeTable:
+    """Every round trip of a run as columns (bar indices, times, prices, net returns)."""
+
+    entry_index: IntArray
+    exit_index: IntArray  # the bar the position was closed at (the last bar when still open)
+    entry_ms: IntArray
+    exit_ms: IntArray
+    entry_price: FloatArray
+    exit_price: FloatArray
+    net_return: FloatArray
+    open: NDArray[np.bool_]
+
+    def __len__(self) -> int:
+        return len(self.net_return)
+
+    @property
+    def holding_ms(self) -> IntArray:
+        return self.exit_ms - self.entry_ms
+
+    def records(self, last: int | None = None) -> list[TradeRecord]:
+        """The trades as records, oldest first; only the ``last`` few when given (for a table)."""
+        begin = 0 if last is None else max(0, len(self) - last)
+        return [
+            TradeRecord(int(a), float(b), int(c), float(d), float(e), bool(f))
+            for a, b, c, d, e, f in zip(
+                self.entry_ms[begin:], self.entry_price[begin:], self.exit_ms[begin:],
+                self.exit_price[begin:], self.net_return[begin:], self.open[begin:], strict=True,
+            )
+        ]
+
+
+@dataclass(frozen=True, slots=True)
 class BacktestResult:
     """Equity of the strategy and of buy-and-hold, each bar's return, trades and statistics."""
 
-    start_ms: NDArray[np.int64]
+    start_ms: IntArray
     equity: FloatArray
     buy_and_hold: FloatArray
     bar_returns: FloatArray
     positions: FloatArray
-    trades: list[TradeRecord] = field(default_factory=list)
-    statistics: Statistics | None = None
+    trade_table: TradeTable
+    statistics: Statistics
+    open: FloatArray  # the candles the run saw, for the results chart
+    high: FloatArray
+    low: FloatArray
+    close: FloatArray
+
+    @property
+    def trades(self) -> list[TradeRecord]:
+        """Every trade as a record, oldest first."""
+        return self.trade_table.records()
+
+    @property
+    def drawdown(self) -> FloatArray:
+        """Each bar's fall from the running peak of equity (0 or negative)."""
+        return drawdown(self.equity)
 
 
-def run_backtest(
-    candles: CandleColumns, positions: FloatArray, *, fee: float, bar_seconds: float
-) -> BacktestResult:
-    """Simulate holding ``positions`` (0..1 per bar) over ``candles`` with a proportional fee."""
-    if not 0.0 <= fee < 1.0:
-        raise ValueError(f"fee must be a fraction between 0 and 1, got {fee}")
-    close = candles.close
+def simulate(close: FloatArray, positions: FloatArray, fee: float) -> tuple[FloatArray, FloatArray]:
+    """Each bar's net return and the equity curve of holding ``positions`` (0..1 per bar)."""
     n = len(close)
-    if len(positions) != n:
-        raise ValueError("positions and candles differ in length")
-    if n == 0:
-        empty = np.empty(0)
-        stats = Statistics(0.0, 0.0, 0.0, 0.0, 0.0, 0, 0)
-        return BacktestResult(candles.start_ms, empty, empty, empty, empty, [], stats)
     price_return = np.zeros(n)
     price_return[1:] = close[1:] / close[:-1] - 1.0
     held = np.concatenate(([0.0], positions[:-1]))  # position carried into each bar
     turnover = np.abs(np.diff(np.concatenate(([0.0], positions))))
     bar_returns = held * price_return - fee * turnover
-    equity = np.cumprod(1.0 + bar_returns)
-    buy_and_hold = close / close[0]
-    trades = _trades(candles, positions, fee)
-    stats = Statistics(
-        total_return=total_return(equity),
-        buy_and_hold_return=total_return(buy_and_hold),
-        max_drawdown=max_drawdown(equity),
-        win_rate=win_rate(np.array([t.net_return for t in trades])),
-        sharpe=sharpe_ratio(bar_returns, bar_seconds),
-        trades=len(trades),
-        bars=n,
-    )
-    return BacktestResult(candles.start_ms, equity, buy_and_hold, bar_returns, positions, trades, stats)
+    return bar_returns, np.cumprod(1.0 + bar_returns)
 
 
-def _trades(candles: CandleColumns, positions: FloatArray, fee: float) -> list[TradeRecord]:
-    """Round trips from the bars where the position switches on and off."""
+def trade_table(candles: Candles, positions: FloatArray, fee: float) -> TradeTable:
+    """Round trips from the bars where the position switches on and off, all at once."""
     long = positions > 0.5
     edges = np.diff(np.concatenate(([False], long, [False])).astype(np.int8))
     entries = np.flatnonzero(edges == 1)
-    exits = np.flatnonzero(edges == -1)  # first flat bar, or n when still open
+    leaves = np.flatnonzero(edges == -1)  # first flat bar, or n when still open
     n = len(positions)
+    still_open = leaves >= n
+    exits = np.where(still_open, n - 1, leaves)
     close, start = candles.close, candles.start_ms
-    out = []
-    for entry, leave in zip(entries, exits, strict=True):
-        still_open = leave >= n
-        exit_bar = n - 1 if still_open else leave
-        gross = close[exit_bar] / close[entry]
-        net = gross * (1.0 - fee) * (1.0 - fee) - 1.0 if not still_open else gross * (1.0 - fee) - 1.0
-        out.append(
-            TradeRecord(
-                int(start[entry]), float(close[entry]), int(start[exit_bar]),
-                float(close[exit_bar]), float(net), still_open,
-            )
+    gross = close[exits] / close[entries]
+    # An open trade has paid only its entry fee so far.
+    net = gross * (1.0 - fee) ** np.where(still_open, 1, 2) - 1.0
+    return TradeTable(
+        entries, exits, start[entries], start[exits], close[entries], close[exits], net, still_open
+    )
+
+
+def summarise(
+    candles: Candles, equity: FloatArray, positions: FloatArray, trades: TradeTable, bar_seconds: float
+) -> Statistics:
+    """The headline figures of one run."""
+    close, start = candles.close, candles.start_ms
+    days = span_days(start, bar_seconds)
+    held = np.concatenate(([0.0], positions[:-1]))
+    return Statistics(
+        total_return=total_return(equity),
+        buy_and_hold_return=float(close[-1] / close[0] - 1.0),
+        max_drawdown=max_drawdown(equity),
+        win_rate=win_rate(trades.net_return),
+        sharpe=sharpe_ratio(start, equity),
+        trades=len(trades),
+        bars=len(close),
+        profit_factor=profit_factor(trades.net_return),
+        cagr=cagr(float(equity[-1]), days),
+        exposure=float(np.mean(held > 0.5)),
+        average_trade=float(np.mean(trades.net_return)) if len(trades) else 0.0,
+        average_holding_s=float(np.mean(trades.holding_ms)) / 1000.0 if len(trades) else 0.0,
+        days=days,
+    )
+
+
+def run_backtest(
+    candles: Candles, positions: FloatArray, *, fee: float, bar_seconds: float
+) -> BacktestResult:
+    """Simulate holding ``positions`` (0..1 per bar) over ``candles`` with a proportional fee."""
+    if not 0.0 <= fee < 1.0:
+        raise ValueError(f"fee must be a fraction between 0 and 1, got {fee}")
+    n = len(candles.close)
+    if len(positions) != n:
+        raise ValueError("positions and candles differ in length")
+    if n == 0:
+        empty = np.empty(0)
+        none = np.empty(0, np.int64)
+        trades = TradeTable(none, none, none, none, empty, empty, empty, np.empty(0, bool))
+        return BacktestResult(
+            candles.start_ms, empty, empty, empty, empty, trades, Statistics(0.0, 0.0, 0.0, 0.0, 0.0, 0, 0),
+            empty, empty, empty, empty,
         )
-    return out
+    bar_returns, equity = simulate(candles.close, positions, fee)
+    trades = trade_table(candles, positions, fee)
+    return BacktestResult(
+        candles.start_ms, equity, candles.close / candles.close[0], bar_returns, positions, trades,
+        summarise(candles, equity, positions, trades, bar_seconds),
+        candles.open, candles.high, candles.low, candles.close,
+    )
 
 
 class IncrementalBacktest:
@@ -133,23 +208,23 @@ class IncrementalBacktest:
         self._parts: list[CandleColumns] = []
         self._last_end_ms: int | None = None
         self._last_run = 0.0
-        self._bars_at_last_run = 0
         self.result: BacktestResult | None = None
 
     @property
     def bars(self) -> int:
         return sum(len(p) for p in self._parts)
 
-    def add(self, chunk: CandleColumns) -> BacktestResult | None:
+    def add(self, chunk: Candles) -> BacktestResult | None:
         """Append a chunk (ascending; bars already seen are dropped); maybe re-run."""
-        if self._last_end_ms is not None and len(chunk):
-            keep = chunk.start_ms > self._last_end_ms
+        columns = CandleColumns(*(getattr(chunk, f) for f in _COLUMNS))
+        if self._last_end_ms is not None and len(columns):
+            keep = columns.start_ms > self._last_end_ms
             if not keep.all():
-                chunk = CandleColumns(*(getattr(chunk, f)[keep] for f in _COLUMNS))
-        if len(chunk) == 0:
+                columns = CandleColumns(*(getattr(columns, f)[keep] for f in _COLUMNS))
+        if len(columns) == 0:
             return None
-        self._parts.append(chunk)
-        self._last_end_ms = int(chunk.start_ms[-1])
+        self._parts.append(columns)
+        self._last_end_ms = int(columns.start_ms[-1])
         if time.monotonic() - self._last_run < self.min_interval_s:
             return None
         return self._run()
@@ -168,7 +243,6 @@ class IncrementalBacktest:
         positions = self.strategy.positions(data, self.parameters)
         self.result = run_backtest(data, positions, fee=self.fee, bar_seconds=self.bar_seconds)
         self._last_run = time.monotonic()
-        self._bars_at_last_run = len(data)
         return self.result
 
 

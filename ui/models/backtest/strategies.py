@@ -7,9 +7,9 @@ strategy can see the future.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,7 +19,11 @@ from ui.models.indicators import FloatArray, ema, rolling_max, rolling_min, rsi,
 
 @dataclass(frozen=True, slots=True)
 class Parameter:
-    """One editable strategy parameter and its allowed range."""
+    """One editable strategy parameter and its allowed range.
+
+    A parameter with ``choices`` is a pick from a list: its value is the index of the
+    chosen entry (the form shows a combo box, the sweep never varies it).
+    """
 
     name: str
     label: str
@@ -27,6 +31,31 @@ class Parameter:
     minimum: float
     maximum: float
     integer: bool = True
+    choices: tuple[str, ...] = ()
+
+
+class Candles(Protocol):
+    """The candle columns a strategy and the engine read, oldest first (the backbone's
+    ``CandleColumns`` and the local one below both qualify)."""
+
+    @property
+    def start_ms(self) -> NDArray[np.int64]: ...
+    @property
+    def open(self) -> FloatArray: ...
+    @property
+    def high(self) -> FloatArray: ...
+    @property
+    def low(self) -> FloatArray: ...
+    @property
+    def close(self) -> FloatArray: ...
+    @property
+    def volume(self) -> FloatArray: ...
+    def __len__(self) -> int: ...
+
+
+IndicatorCache = dict[tuple[str, int], FloatArray]
+"""Indicator columns already computed over the same candles, by (name, period): a parameter
+sweep shares them between grid cells instead of recomputing each average."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +121,8 @@ class Strategy:
         out = self.defaults()
         for p in self.parameters:
             value = float(values.get(p.name, p.default))
+            if p.choices and value not in range(len(p.choices)):
+                raise ValueError(f"{p.label} must be one of: {', '.join(p.choices)}")
             if not p.minimum <= value <= p.maximum:
                 raise ValueError(
                     f"{p.label} must be between {p.minimum:g} and {p.maximum:g}, got {value:g}"
@@ -103,32 +134,61 @@ class Strategy:
             raise ValueError("Buy-below level must be lower than the sell-above level")
         return out
 
-    def positions(self, candles: CandleColumns, values: Mapping[str, float]) -> FloatArray:
-        """Target position (1.0 long, 0.0 flat) at each bar's close."""
+    def parameter(self, name: str) -> Parameter:
+        """The parameter called ``name``; ValueError listing this strategy's parameters."""
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise ValueError(f"{self.name} has no parameter {name!r}; it has {', '.join(p.name for p in self.parameters)}")
+
+    def describe(self, values: Mapping[str, float]) -> str:
+        """Parameters as a trader reads them, e.g. ``Fast period 10, Slow period 30, Average simple``."""
+        parts = []
+        for p in self.parameters:
+            value = values.get(p.name, p.default)
+            shown = p.choices[int(value)].lower() if p.choices else f"{value:g}"
+            parts.append(f"{p.label} {shown}")
+        return ", ".join(parts)
+
+    def positions(
+        self, candles: Candles, values: Mapping[str, float], cache: IndicatorCache | None = None
+    ) -> FloatArray:
+        """Target position (1.0 long, 0.0 flat) at each bar's close. Pass one ``cache`` to
+        several calls over the same candles to share their indicator columns."""
         params = self.validate(values)
-        return _RULES[self.key](candles, params)
+        return _RULES[self.key](candles, params, {} if cache is None else cache)
 
 
-def _ma_cross(c: CandleColumns, p: Mapping[str, float]) -> FloatArray:
-    fast = ema(c.close, int(p["fast"])) if p["kind"] == 1 else sma(c.close, int(p["fast"]))
-    slow = ema(c.close, int(p["slow"])) if p["kind"] == 1 else sma(c.close, int(p["slow"]))
+def _memo(cache: IndicatorCache, name: str, period: int, compute: Callable[[], FloatArray]) -> FloatArray:
+    key = (name, period)
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+def _ma_cross(c: Candles, p: Mapping[str, float], cache: IndicatorCache) -> FloatArray:
+    name, average = ("ema", ema) if p["kind"] == 1 else ("sma", sma)
+    fast_n, slow_n = int(p["fast"]), int(p["slow"])
+    fast = _memo(cache, name, fast_n, lambda: average(c.close, fast_n))
+    slow = _memo(cache, name, slow_n, lambda: average(c.close, slow_n))
     with np.errstate(invalid="ignore"):
         return np.where(fast > slow, 1.0, 0.0)
 
 
-def _rsi_reversion(c: CandleColumns, p: Mapping[str, float]) -> FloatArray:
-    value = rsi(c.close, int(p["period"]))
+def _rsi_reversion(c: Candles, p: Mapping[str, float], cache: IndicatorCache) -> FloatArray:
+    period = int(p["period"])
+    value = _memo(cache, "rsi", period, lambda: rsi(c.close, period))
     with np.errstate(invalid="ignore"):
         enter = value < p["oversold"]
         leave = value > p["overbought"]
     return _hold_between(enter, leave)
 
 
-def _breakout(c: CandleColumns, p: Mapping[str, float]) -> FloatArray:
+def _breakout(c: Candles, p: Mapping[str, float], cache: IndicatorCache) -> FloatArray:
     entry_n, exit_n = int(p["entry"]), int(p["exit"])
     # Compare with the channel of the bars *before* this one.
-    upper = np.concatenate(([np.nan], rolling_max(c.high, entry_n)[:-1]))
-    lower = np.concatenate(([np.nan], rolling_min(c.low, exit_n)[:-1]))
+    upper = _memo(cache, "upper", entry_n, lambda: np.concatenate(([np.nan], rolling_max(c.high, entry_n)[:-1])))
+    lower = _memo(cache, "lower", exit_n, lambda: np.concatenate(([np.nan], rolling_min(c.low, exit_n)[:-1])))
     with np.errstate(invalid="ignore"):
         return _hold_between(c.close > upper, c.close < lower)
 
@@ -155,7 +215,7 @@ STRATEGIES: dict[str, Strategy] = {
             (
                 Parameter("fast", "Fast period", 10, 2, 500),
                 Parameter("slow", "Slow period", 30, 3, 2000),
-                Parameter("kind", "Average (0 simple, 1 exponential)", 0, 0, 1),
+                Parameter("kind", "Average", 0, 0, 1, choices=("Simple", "Exponential")),
             ),
         ),
         Strategy(
