@@ -105,7 +105,7 @@ async def crash_and_resume(sim: ExchangeSimulator, folder: Path, *, days: float 
     store = MarketStore(db)
     await store.open()
     try:
-        final = [c.to_upbit() for c in await store.read_candles(MARKET, MINUTE, start, end)]
+        final = (await store.read_candles(MARKET, MINUTE, start, end)).to_upbit()
         still_missing = await store.missing(MARKET, MINUTE, start, end)
     finally:
         await store.close()

@@ -142,8 +142,8 @@ async def check_storage(db: str, sim: ExchangeSimulator) -> tuple[dict[str, int]
             tf = parse_timeframe(row.timeframe)
             for start, end in await store.covered_ranges(row.market, tf):
                 stored = await store.read_candles(row.market, tf, start, end)
-                candles = [c.to_upbit() for c in stored]
-                starts = [c.start_ms for c in stored]
+                candles = stored.to_upbit()
+                starts = stored.start_ms.tolist()
                 low, high = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
                 want = truth(sim, row.market, unit, low, high)
                 tally["covered_candles"] += len(candles)

@@ -45,6 +45,7 @@ from backbone.api.response import (
 )
 from backbone.api.subscriptions import Subscription
 from backbone.coordinator import CandleRequest, Coordinator, Progress
+from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.errors import BackboneError, InvalidInputError
 from backbone.domain.models import utc_now
 from backbone.domain.priority import Priority
@@ -61,19 +62,21 @@ DEFAULT_CANDLE_COUNT = 200
 class _Outcome:
     """What a path hands back to ``_serve``."""
 
-    __slots__ = ("cache_hit", "channel", "data", "layers", "slo_applies", "upstream_calls")
+    __slots__ = ("cache_hit", "candles", "channel", "data", "layers", "slo_applies", "upstream_calls")
 
     def __init__(
         self,
-        data: list[dict[str, Any]],
+        data: list[dict[str, Any]] | None,
         layers: list[str],
         *,
         cache_hit: bool = False,
         upstream_calls: int = 0,
         channel: str | None = None,
         slo_applies: bool = True,
+        candles: CandleColumns | None = None,
     ) -> None:
         self.data = data
+        self.candles = candles
         self.layers = layers
         self.cache_hit = cache_hit
         self.upstream_calls = upstream_calls
@@ -189,7 +192,9 @@ class MarketDataBackbone:
                 wanted = DEFAULT_CANDLE_COUNT
             if chosen is Priority.CRITICAL:
                 answer = await critical_path.candles(self._router, market, tf, wanted, start, end)
-                return _Outcome(answer.data, [LAYER_ROUTER], upstream_calls=answer.upstream_calls, channel="rest")
+                return _Outcome(
+                    None, [LAYER_ROUTER], upstream_calls=answer.upstream_calls, channel="rest", candles=answer.candles
+                )
             request = CandleRequest(market, tf, wanted, start, end, chosen, fill_gaps)
             result = await self._coordinator.get_candles(
                 request,
@@ -200,11 +205,12 @@ class MarketDataBackbone:
             self._tracker.publish(self._final_event(rid, len(result.candles)), progress)
             layers = [LAYER_COORDINATOR, LAYER_STORAGE] + ([] if result.from_storage else [LAYER_ROUTER])
             return _Outcome(
-                [c.to_upbit() for c in result.candles],
+                None,
                 layers,
                 cache_hit=result.from_storage,
                 upstream_calls=result.upstream_calls,
                 slo_applies=result.from_storage,
+                candles=result.candles,
             )
 
         return await self._serve(priority, rid, work, progress)
@@ -264,7 +270,30 @@ class MarketDataBackbone:
         progress: ProgressCallback | None = None,
         request_id: str | None = None,
     ) -> AsyncIterator[list[dict[str, Any]]]:
-        """Candles of a range as contiguous chunks in ascending time, while later ones load.
+        """Candles of a range as contiguous chunks of Upbit-named dicts in ascending time,
+        while later ones load. ``stream_candle_columns`` gives the same chunks as columns.
+
+        Bad input raises ``InvalidInputError`` (with ``code`` and ``field``) at the
+        first iteration, since a generator has no response to carry it.
+        """
+        async for chunk in self.stream_candle_columns(
+            symbol, timeframe, start_time, end_time, priority, progress=progress, request_id=request_id
+        ):
+            yield chunk.to_upbit()
+
+    async def stream_candle_columns(
+        self,
+        symbol: str,
+        timeframe: str,
+        start_time: TimeInput,
+        end_time: TimeInput | None = None,
+        priority: Priority | str = Priority.LOW,
+        *,
+        progress: ProgressCallback | None = None,
+        request_id: str | None = None,
+    ) -> AsyncIterator[CandleColumns]:
+        """Candles of a range as contiguous ``CandleColumns`` chunks in ascending time,
+        while later ones load: what charts and backtests draw and compute from.
 
         Bad input raises ``InvalidInputError`` (with ``code`` and ``field``) at the
         first iteration, since a generator has no response to carry it.
@@ -289,7 +318,7 @@ class MarketDataBackbone:
                 cancel=self._tracker.cancel_event(rid),
             ):
                 total += len(chunk)
-                yield [c.to_upbit() for c in chunk]
+                yield chunk
             self._tracker.publish(self._final_event(rid, total), progress)
         finally:
             self.load_guard.leave(chosen)
@@ -455,12 +484,13 @@ class MarketDataBackbone:
             priority=chosen, path=path, latency_ms=elapsed, error_code=None, cache_hit=outcome.cache_hit,
             upstream_calls=outcome.upstream_calls, slo_applies=outcome.slo_applies,
         )
+        count = len(outcome.candles) if outcome.candles is not None else len(outcome.data or ())
         metadata = BackboneMetadata(
-            priority_used=chosen, path_taken=path, processing_time_ms=elapsed, data_count=len(outcome.data),
+            priority_used=chosen, path_taken=path, processing_time_ms=elapsed, data_count=count,
             source_layers=outcome.layers, cache_hit=outcome.cache_hit, request_id=request_id,
             deferred_ms=deferred_ms, upstream_calls=outcome.upstream_calls, channel=outcome.channel,
         )
-        return BackboneResponse(True, outcome.data, metadata)
+        return BackboneResponse(True, outcome.data, metadata, candles=outcome.candles)
 
     def _failure(
         self,

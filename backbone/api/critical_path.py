@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.models import Candle
 from backbone.domain.priority import Priority
 from backbone.domain.timeframes import PAGE_SIZE, Timeframe
@@ -21,6 +22,12 @@ class CriticalAnswer:
     data: list[dict[str, Any]]
     upstream_calls: int
     channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class CriticalCandles:
+    candles: CandleColumns
+    upstream_calls: int
 
 
 async def quotes(router: SmartRouter, kind: str, symbols: list[str]) -> CriticalAnswer:
@@ -43,7 +50,7 @@ async def candles(
     count: int | None,
     start: datetime | None,
     end: datetime | None,
-) -> CriticalAnswer:
+) -> CriticalCandles:
     """Candles fetched page by page backwards from ``end`` (or now), never stored."""
     collected: dict[datetime, Candle] = {}
     calls = 0
@@ -62,7 +69,7 @@ async def candles(
             break
         if start is not None and to <= start:
             break
-    ordered = [collected[key] for key in sorted(collected)]
+    ordered = CandleColumns.from_candles(symbol, timeframe, list(collected.values()))
     if count is not None:
-        ordered = ordered[-count:]
-    return CriticalAnswer([c.to_upbit() for c in ordered], calls, "rest")
+        ordered = ordered.last(count)
+    return CriticalCandles(ordered, calls)

@@ -6,9 +6,10 @@ progress, deferral and error codes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.priority import Priority
 
 if TYPE_CHECKING:
@@ -46,19 +47,50 @@ class BackboneMetadata:
     channel: str | None = None  # "websocket" or "rest" on the critical path
 
 
-@dataclass(slots=True)
 class BackboneResponse:
     """The answer to one call. ``data`` holds Upbit-named dicts; candles ascend in time.
+
+    Candle answers also carry ``candles``, the same candles as ``CandleColumns``
+    (numpy columns, read-only): reading it costs nothing, and ``data`` is only built
+    from it (all rows at once) the first time someone reads ``data``. Other answers
+    have ``candles=None``.
 
     A failed call has ``success=False``, an empty ``data``, a message a trader
     understands in ``error`` and a stable code in ``metadata.error_code``.
     """
 
-    success: bool
-    data: list[dict[str, Any]]
-    metadata: BackboneMetadata
-    error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("_data", "candles", "error", "extra", "metadata", "success")
+
+    def __init__(
+        self,
+        success: bool,
+        data: list[dict[str, Any]] | None,
+        metadata: BackboneMetadata,
+        error: str | None = None,
+        extra: dict[str, Any] | None = None,
+        *,
+        candles: CandleColumns | None = None,
+    ) -> None:
+        if data is None and candles is None:
+            data = []
+        self.success = success
+        self._data = data
+        self.metadata = metadata
+        self.error = error
+        self.extra: dict[str, Any] = {} if extra is None else extra
+        self.candles = candles
+
+    @property
+    def data(self) -> list[dict[str, Any]]:
+        """Upbit-named dicts (for candles: built from ``candles`` on first read, then kept)."""
+        if self._data is None:
+            assert self.candles is not None
+            self._data = self.candles.to_upbit()
+        return self._data
+
+    @data.setter
+    def data(self, value: list[dict[str, Any]]) -> None:
+        self._data = value
 
     @property
     def error_code(self) -> str | None:
@@ -68,10 +100,12 @@ class BackboneResponse:
     def to_frame(self) -> pd.DataFrame:
         """The data as a pandas DataFrame.
 
-        Candles are indexed by their UTC start (``candle_date_time_utc``, aware);
-        other kinds get a plain range index. Order books keep their units as a
-        nested list column.
+        Candles are indexed by their UTC start (aware, named ``time_utc``) with Upbit's
+        column names, built straight from the columns; other kinds get a plain range
+        index. Order books keep their units as a nested list column.
         """
+        if self.candles is not None:
+            return self.candles.to_frame()
         import pandas as pd
 
         frame = pd.DataFrame(self.data)
@@ -79,3 +113,23 @@ class BackboneResponse:
             frame.index = pd.to_datetime(frame["candle_date_time_utc"]).dt.tz_localize("UTC")
             frame.index.name = "time_utc"
         return frame
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BackboneResponse):
+            return NotImplemented
+        return (self.success, self.data, self.metadata, self.error, self.extra) == (
+            other.success,
+            other.data,
+            other.metadata,
+            other.error,
+            other.extra,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
+
+    def __repr__(self) -> str:
+        count = len(self.candles) if self.candles is not None else len(self.data)
+        return (
+            f"BackboneResponse(success={self.success}, data=<{count} items>, "
+            f"metadata={self.metadata!r}, error={self.error!r})"
+        )

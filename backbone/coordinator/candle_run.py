@@ -17,8 +17,9 @@ from backbone.coordinator.planner import PageSpan, Span, split_pages, subtract
 from backbone.coordinator.progress import ProgressCallback, ProgressTracker
 from backbone.coordinator.requests import CandleRequest
 from backbone.coordinator.single_flight import BeforePage, InflightPage, SingleFlight
+from backbone.domain.candle_columns import CandleColumns
+from backbone.domain.clock import utc_to_ms
 from backbone.domain.errors import CancelledRequestError
-from backbone.domain.models import Candle
 from backbone.domain.timeframes import PAGE_SIZE
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class FormingTail:
 
     start: datetime
     end: datetime
-    candles: tuple[Candle, ...]
+    candles: CandleColumns
 
 
 def forming_key(market: str, timeframe_code: str) -> str:
@@ -78,7 +79,7 @@ class CandleRun:
         self._joined: list[InflightPage] = []
         self._released: set[int] = set()
         self._taken: set[int] = set()
-        self._fresh: dict[datetime, Candle] = {}
+        self._fresh = CandleColumns.empty(request.market, request.timeframe)
         self.known: list[Span] = []  # spans this run's pages (own or joined) made known
         self._mark = flight.mark()
         self.shared_pages = 0
@@ -145,7 +146,7 @@ class CandleRun:
             lo, hi = max(a, tail.start), min(b, tail.end)
             if lo < hi:  # only slots storage still lacks: a closed slot's stored candle wins
                 self.known.append((lo, hi))
-                self.keep_fresh([c for c in tail.candles if lo <= c.start < hi])
+                self.keep_fresh(tail.candles.between(utc_to_ms(lo), utc_to_ms(hi)))
 
     def _refresh_known(self) -> None:
         """Take in every page completed since storage was last asked."""
@@ -229,30 +230,23 @@ class CandleRun:
         for page in pages:
             self._take(page)
 
-    async def read(self, start: datetime, end: datetime) -> list[Candle]:
+    async def read(self, start: datetime, end: datetime) -> CandleColumns:
         """Stored candles in ``[start, end)`` with the freshly fetched forming ones laid over."""
         request = self.request
         candles = await self._store.read_candles(request.market, request.timeframe, start, end)
         return self.overlay(candles, start, end)
 
-    def overlay(self, candles: list[Candle], start: datetime, end: datetime) -> list[Candle]:
-        """``candles`` (ascending) with this run's fresh candles in ``[start, end)`` laid over."""
-        fresh = self.fresh_between(start, end)
-        if not fresh:
-            return list(candles)
-        merged = {c.start: c for c in candles}
-        for candle in fresh:
-            merged[candle.start] = candle
-        return [merged[when] for when in sorted(merged)]
+    def overlay(self, candles: CandleColumns, start: datetime, end: datetime) -> CandleColumns:
+        """``candles`` with this run's fresh candles in ``[start, end)`` laid over (fresh wins)."""
+        return candles.merge(self.fresh_between(start, end))
 
-    def fresh_between(self, start: datetime, end: datetime) -> list[Candle]:
+    def fresh_between(self, start: datetime, end: datetime) -> CandleColumns:
         """Fresh (possibly still forming) candles this run holds in ``[start, end)``."""
-        return [c for when, c in self._fresh.items() if start <= when < end]
+        return self._fresh.between(utc_to_ms(start), utc_to_ms(end))
 
-    def keep_fresh(self, candles: list[Candle]) -> None:
+    def keep_fresh(self, candles: CandleColumns) -> None:
         """Remember candles that storage may not cover yet (the forming one)."""
-        for candle in candles:
-            self._fresh[candle.start] = candle
+        self._fresh = self._fresh.merge(candles)
 
     async def abandon(self, *, graceful: bool) -> None:
         """Leave every unfinished page; stop the ones nobody else waits for.

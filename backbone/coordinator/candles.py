@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from backbone.coordinator.candle_run import (
     FORMING_KIND,
     CandleRun,
@@ -28,6 +30,8 @@ from backbone.coordinator.planner import count_end, history_floor, range_bounds
 from backbone.coordinator.progress import ProgressCallback
 from backbone.coordinator.requests import CandleRequest, CandleResult
 from backbone.coordinator.single_flight import BeforePage, InflightPage, PageOutcome, SingleFlight
+from backbone.domain.candle_columns import CandleColumns
+from backbone.domain.clock import ms_to_utc, utc_to_ms
 from backbone.domain.models import Candle, utc_now
 from backbone.domain.priority import Priority
 from backbone.domain.timeframes import PAGE_SIZE, TIMEFRAMES, Timeframe
@@ -95,7 +99,7 @@ class CandleService:
         progress: ProgressCallback | None = None,
         before_page: BeforePage | None = None,
         cancel: asyncio.Event | None = None,
-    ) -> AsyncIterator[list[Candle]]:
+    ) -> AsyncIterator[CandleColumns]:
         """Yield finished, contiguous chunks ascending; see ``Coordinator.stream_candles``."""
         if request.by_count:
             result = await self.get(request, progress=progress, before_page=before_page, cancel=cancel)
@@ -109,7 +113,7 @@ class CandleService:
             assert request.start is not None  # a range request, checked on construction
             start, end = range_bounds(timeframe, request.start, request.end, utc_now())
             pages = await run.fetch(start, end, newest_first=False) if start < end else []
-            previous: Candle | None = None
+            previous: CandleColumns | None = None
             for (segment_start, segment_end), page in clip_pages(pages, start, end):
                 chunks = _chunks(timeframe, segment_start, segment_end, whole=page is not None)
                 for chunk_start, chunk_end in chunks:
@@ -119,8 +123,8 @@ class CandleService:
                     candles = await run.read(chunk_start, chunk_end)
                     if request.fill_gaps:
                         candles = fill_gaps(candles, timeframe, chunk_start, chunk_end, previous)
-                    if candles:
-                        previous = candles[-1]
+                    if len(candles):
+                        previous = candles.last(1)
                         sent += len(candles)
                         yield candles
         except BaseException as exc:
@@ -158,12 +162,12 @@ class CandleService:
             cancel=cancel,
         )
 
-    async def _range(self, run: CandleRun) -> list[Candle]:
+    async def _range(self, run: CandleRun) -> CandleColumns:
         request = run.request
         assert request.start is not None
         start, end = range_bounds(request.timeframe, request.start, request.end, utc_now())
         if start >= end:
-            return []
+            return CandleColumns.empty(request.market, request.timeframe)
         pages = await run.fetch(start, end, newest_first=False)
         await run.wait(pages)
         candles = await run.read(start, end)
@@ -171,7 +175,7 @@ class CandleService:
             candles = fill_gaps(candles, request.timeframe, start, end)
         return candles
 
-    async def _latest(self, run: CandleRun) -> list[Candle]:
+    async def _latest(self, run: CandleRun) -> CandleColumns:
         """The latest ``count`` candles before the end, walking back one page at a time.
 
         Each page asks for up to 200 candles before the oldest known one, the way
@@ -198,18 +202,18 @@ class CandleService:
             run.tracker.ensure_total(run.tracker.pages_done + math.ceil((wanted - known) / PAGE_SIZE))
             await run.wait(run.fetch_newest(gaps[-1]))
         candles = await self._store.read_latest_candles(request.market, timeframe, end, wanted)
-        candles = run.overlay(candles, known_from, end)[-wanted:]
-        if request.fill_gaps and candles:
-            candles = fill_gaps(candles, timeframe, candles[0].start, end)[-wanted:]
+        candles = run.overlay(candles, known_from, end).last(wanted)
+        if request.fill_gaps and len(candles):
+            candles = fill_gaps(candles, timeframe, ms_to_utc(int(candles.start_ms[0])), end).last(wanted)
         return candles
 
     async def _count_stored(self, run: CandleRun, start: datetime, end: datetime) -> int:
         """Candles in ``[start, end)``: stored rows plus fresh ones storage does not hold."""
         request = run.request
-        arrays = await self._store.read_candle_arrays(request.market, request.timeframe, start, end)
-        stored = set(arrays.start_ms.tolist())
-        extra = sum(1 for c in run.fresh_between(start, end) if c.start_ms not in stored)
-        return len(arrays) + extra
+        stored = await self._store.read_candles(request.market, request.timeframe, start, end)
+        fresh = run.fresh_between(start, end)
+        extra = int(np.count_nonzero(~np.isin(fresh.start_ms, stored.start_ms, assume_unique=True)))
+        return len(stored) + extra
 
     async def _run_page(self, page: InflightPage) -> None:
         """Fetch one page within its priority's budget, store it, then publish it."""
@@ -255,7 +259,7 @@ class CandleService:
             self._flight.fail(page, exc)
             raise
         if self._cache is not None and outcome.forming_from < page.span.end:
-            tail = FormingTail(outcome.forming_from, page.span.end, tuple(outcome.fresh))
+            tail = FormingTail(outcome.forming_from, page.span.end, outcome.fresh)
             self._cache.put(FORMING_KIND, forming_key(*page.key), tail)
         self._flight.complete(page, outcome)
 
@@ -265,22 +269,23 @@ class CandleService:
         """Store one answer; Upbit sends the ``count`` newest candles before ``to``, so
         everything from the oldest returned up to ``to`` is complete, and a short answer
         means nothing older exists at all."""
-        timeframe = TIMEFRAMES[page.key[1]]
+        market, timeframe = page.key[0], TIMEFRAMES[page.key[1]]
         span = page.span
-        rows = [c for c in candles if c.start < span.end]
-        in_span = [c for c in rows if c.start >= span.start]
+        answer = CandleColumns.from_candles(market, timeframe, candles)
+        rows = answer[: int(np.searchsorted(answer.start_ms, utc_to_ms(span.end)))]
+        in_span = rows.between(utc_to_ms(span.start), utc_to_ms(span.end))
         exhausted = len(candles) < span.slots
         if exhausted:
             known_start = min(span.start, history_floor(timeframe))
-        elif rows:
-            known_start = min(span.start, rows[0].start)
+        elif len(rows):
+            known_start = min(span.start, ms_to_utc(int(rows.start_ms[0])))
         else:
             known_start = span.start
         # A candle that started before the call was sent may still have been forming.
         cover_end = min(span.end, timeframe.floor(sent_at))
         covered = (known_start, cover_end) if known_start < cover_end else None
-        await self._store.write_candles(page.key[0], timeframe, rows, covered=covered)
-        fresh = [c for c in rows if c.start >= cover_end]
+        await self._store.write_candles(market, timeframe, rows, covered=covered)
+        fresh = rows[int(np.searchsorted(rows.start_ms, utc_to_ms(cover_end))) :]
         return PageOutcome(
             candles_in_span=len(in_span),
             fresh=fresh,

@@ -19,8 +19,8 @@ from backbone.coordinator.progress import ProgressCallback
 from backbone.coordinator.quotes import QuoteService
 from backbone.coordinator.requests import CandleRequest, CandleResult, Progress, QuoteResult
 from backbone.coordinator.trades import TradeService
+from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.errors import InvalidInputError
-from backbone.domain.models import Candle
 from backbone.domain.priority import Priority
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class Coordinator:
         progress: ProgressCallback | None = None,
         before_page: Callable[[], Awaitable[None]] | None = None,
         cancel: asyncio.Event | None = None,
-    ) -> AsyncIterator[list[Candle]]:
+    ) -> AsyncIterator[CandleColumns]:
         """Finished, contiguous chunks of candles in ascending time while later pages load.
 
         Pages are fetched oldest first with lookahead up to the priority's

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Union
 
+from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.errors import InvalidInputError
-from backbone.domain.models import Candle, Orderbook, Ticker, Trade
+from backbone.domain.models import Orderbook, Ticker, Trade
 from backbone.domain.priority import Priority
 from backbone.domain.timeframes import Timeframe, parse_timeframe, require_aware
 
@@ -85,7 +86,7 @@ class CandleResult:
     fetching. ``from_storage`` is True when neither happened.
     """
 
-    candles: list[Candle]
+    candles: CandleColumns
     upstream_calls: int
     from_storage: bool
     shared_pages: int = 0

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from backbone.coordinator.planner import PageSpan, Span, overlaps
-from backbone.domain.models import Candle
+from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.priority import Priority
 
 FlightKey = tuple[str, str]  # (market, timeframe code)
@@ -35,7 +35,7 @@ class PageOutcome:
     """
 
     candles_in_span: int
-    fresh: list[Candle]  # candles that may have been forming when fetched (not covered)
+    fresh: CandleColumns  # candles that may have been forming when fetched (not covered)
     exhausted: bool  # the exchange has no candles older than these
     known: Span
     forming_from: datetime  # slots from here to the page's end may still have been forming
@@ -67,14 +67,14 @@ class SingleFlight:
 
     def __init__(self) -> None:
         self._inflight: dict[FlightKey, dict[Span, InflightPage]] = {}
-        self._recent: dict[FlightKey, deque[tuple[int, Span, list[Candle]]]] = {}
+        self._recent: dict[FlightKey, deque[tuple[int, Span, CandleColumns]]] = {}
         self._sequence = 0
 
     def mark(self) -> int:
         """A position to pass to ``completed_since`` later (take it before asking storage)."""
         return self._sequence
 
-    def completed_since(self, key: FlightKey, mark: int) -> list[tuple[Span, list[Candle]]]:
+    def completed_since(self, key: FlightKey, mark: int) -> list[tuple[Span, CandleColumns]]:
         """Spans made known by pages that finished after ``mark``, with their fresh candles."""
         recent = self._recent.get(key)
         if not recent:

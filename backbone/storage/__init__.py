@@ -4,7 +4,6 @@ A passive store: it never touches the network. ``MarketStore`` is the entry obje
 ``MemoryCache`` holds short-lived tickers and orderbooks.
 """
 
-from backbone.storage.candles import CandleArrays
 from backbone.storage.engine import default_db_url, resolve_db_url
 from backbone.storage.maintenance import SizeRow
 from backbone.storage.memory_cache import MemoryCache
@@ -13,7 +12,6 @@ from backbone.storage.store import MarketStore
 
 __all__ = [
     "SCHEMA_VERSION",
-    "CandleArrays",
     "MarketStore",
     "MemoryCache",
     "SizeRow",

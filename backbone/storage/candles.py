@@ -1,16 +1,14 @@
-"""Candle rows: Candle <-> column tuples, bulk upsert, range reads, numpy columns.
+"""Candle rows: CandleColumns <-> column tuples, bulk upsert, range reads.
 
-Reads select plain columns with Core and build Candles (or numpy arrays) directly;
-no ORM objects are ever made, so 130,000 rows reach a backtest in a fraction of a
-second (``bulk`` keeps the event loop free meanwhile).
+Reads select plain columns with Core and fill ``CandleColumns`` straight from the
+driver's row tuples through one structured numpy array; no ORM or ``Candle`` objects
+are made (``bulk`` keeps the event loop free meanwhile).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -21,12 +19,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.errors import InvalidInputError
 from backbone.domain.models import Candle
 from backbone.domain.timeframes import Timeframe
 from backbone.storage.schema import CANDLE_VALUE_COLUMNS, candles, series
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Rows per executemany call: bounds the parameter memory of one round trip.
 WRITE_CHUNK = 20_000
@@ -49,86 +46,63 @@ _UPDATABLE = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class CandleArrays:
-    """Candles as numpy columns, ascending by start, for vectorised work such as backtests."""
-
-    start_ms: np.ndarray  # int64 epoch milliseconds of each candle's UTC start
-    open: np.ndarray  # float64
-    high: np.ndarray
-    low: np.ndarray
-    close: np.ndarray
-    volume: np.ndarray
-    value: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.start_ms.shape[0])
-
-    @classmethod
-    def empty(cls) -> CandleArrays:
-        floats = np.empty(0, dtype=np.float64)
-        return cls(np.empty(0, dtype=np.int64), floats, floats, floats, floats, floats, floats)
-
-    @property
-    def start(self) -> np.ndarray:
-        """Starts as ``datetime64[ms]`` (UTC), for plotting or pandas."""
-        return self.start_ms.astype("datetime64[ms]")
-
-
-def ms_to_datetime(ms: int) -> datetime:
-    """Exact for every millisecond (no float rounding, unlike ``fromtimestamp``)."""
-    return EPOCH + timedelta(milliseconds=ms)
-
-
-def datetime_to_ms(when: datetime) -> int:
-    """Aware datetime to epoch milliseconds, exactly."""
-    return (when - EPOCH) // timedelta(milliseconds=1)
-
-
 # The insert's column order; candle_rows builds tuples in this order.
 INSERT_COLUMNS = tuple(column.name for column in candles.columns)
 
 
 def candle_rows(
-    series_id: int, market: str, timeframe: Timeframe, items: Sequence[Candle]
+    series_id: int, market: str, timeframe: Timeframe, items: CandleColumns | Sequence[Candle]
 ) -> list[tuple[Any, ...]]:
     """Parameter tuples (INSERT_COLUMNS order) for the upsert; ``filled`` candles are skipped.
 
     A start given twice keeps its last candle: one statement must not update a row twice.
     """
-    rows: dict[int, tuple[Any, ...]] = {}
-    code = timeframe.code
-    for index, candle in enumerate(items):
-        if candle.filled:
-            continue
-        if candle.market != market or candle.timeframe.code != code:
-            raise InvalidInputError(
-                "INVALID_CANDLES",
-                "candles",
-                f"candles[{index}] is {candle.market} {candle.timeframe.code}, "
-                f"but this write is for {market} {code}",
-            )
-        start = candle.start
-        if start.tzinfo is None:
-            raise InvalidInputError(
-                "INVALID_CANDLES", "candles", f"candles[{index}].start has no time zone"
-            )
-        start_ms = round(start.timestamp() * 1000)
-        rows[start_ms] = (
-            series_id,
-            start_ms,
-            candle.open,
-            candle.high,
-            candle.low,
-            candle.close,
-            candle.volume,
-            candle.value,
-            candle.last_trade_ms,
-            candle.prev_closing_price,
-            candle.change_price,
-            candle.change_rate,
+    if not isinstance(items, CandleColumns):
+        for index, candle in enumerate(items):
+            if candle.start.tzinfo is None:
+                raise InvalidInputError(
+                    "INVALID_CANDLES", "candles", f"candles[{index}].start has no time zone"
+                )
+            if candle.market != market or candle.timeframe.code != timeframe.code:
+                raise InvalidInputError(
+                    "INVALID_CANDLES",
+                    "candles",
+                    f"candles[{index}] is {candle.market} {candle.timeframe.code}, "
+                    f"but this write is for {market} {timeframe.code}",
+                )
+        items = CandleColumns.from_candles(market, timeframe, items)
+    elif items.market != market or items.timeframe.code != timeframe.code:
+        raise InvalidInputError(
+            "INVALID_CANDLES",
+            "candles",
+            f"the candles are {items.market} {items.timeframe.code}, "
+            f"but this write is for {market} {timeframe.code}",
         )
-    return list(rows.values())
+    real = items if not items.filled.any() else items.take(~items.filled)
+    optional = [_none_for_nan(getattr(real, name)) for name in ("prev_closing_price", "change_price", "change_rate")]
+    return list(
+        zip(
+            [series_id] * len(real),
+            real.start_ms.tolist(),
+            real.open.tolist(),
+            real.high.tolist(),
+            real.low.tolist(),
+            real.close.tolist(),
+            real.volume.tolist(),
+            real.value.tolist(),
+            real.last_trade_ms.tolist(),
+            *optional,
+            strict=True,
+        )
+    )
+
+
+def _none_for_nan(column: np.ndarray) -> list[float | None]:
+    """A nullable column's values, NaN written as SQL NULL."""
+    values = column.tolist()
+    if not np.isnan(column).any():
+        return values  # type: ignore[no-any-return]
+    return [None if v != v else v for v in values]
 
 
 async def upsert_candles(conn: AsyncConnection, rows: list[tuple[Any, ...]]) -> None:
@@ -225,7 +199,7 @@ def range_query(
 
 def latest_query(market: str, timeframe: Timeframe, end_ms: int, count: int) -> Select[Any]:
     return (
-        select(*CANDLE_VALUE_COLUMNS)
+        select(*value_columns(timeframe))
         .where(
             candles.c.series_id == series_id_subquery(market, timeframe),
             candles.c.start_ms < end_ms,
@@ -235,71 +209,73 @@ def latest_query(market: str, timeframe: Timeframe, end_ms: int, count: int) -> 
     )
 
 
-def rows_to_candles(
-    market: str, timeframe: Timeframe, rows: Sequence[Sequence[Any]]
-) -> list[Candle]:
-    """Build Candles from CANDLE_VALUE_COLUMNS tuples (positional: it is the hot path)."""
-    epoch, millis = EPOCH, timedelta(milliseconds=1)
-    return [
-        Candle(
-            market,
-            timeframe,
-            epoch + start * millis,
-            o,
-            h,
-            lo,
-            c,
-            last,
-            value,
-            volume,
-            False,
-            prev,
-            change,
-            rate,
-        )
-        for start, o, h, lo, c, last, value, volume, prev, change, rate in rows
-    ]
-
-
-ARRAY_COLUMNS = (
-    candles.c.start_ms,
-    candles.c.open,
-    candles.c.high,
-    candles.c.low,
-    candles.c.close,
-    candles.c.volume,
-    candles.c.value,
-)
-_ARRAY_SLICE = 4_096
-_ARRAY_DTYPE = np.dtype(
+_ROW_DTYPE = np.dtype(
     [
         ("start_ms", np.int64),
         ("open", np.float64),
         ("high", np.float64),
         ("low", np.float64),
         ("close", np.float64),
-        ("volume", np.float64),
+        ("last_trade_ms", np.int64),
         ("value", np.float64),
+        ("volume", np.float64),
     ]
 )
+_ROW_SLICE = 4_096
+_NULLABLE = ("prev_closing_price", "change_price", "change_rate")
 
 
-def rows_to_arrays(rows: Sequence[Sequence[Any]]) -> CandleArrays:
-    """ARRAY_COLUMNS tuples to contiguous numpy columns.
+def value_columns(timeframe: Timeframe) -> tuple[Any, ...]:
+    """The columns a read selects: the nullable change fields only for day candles."""
+    return CANDLE_VALUE_COLUMNS if timeframe.code == "1d" else CANDLE_VALUE_COLUMNS[: len(_ROW_DTYPE)]
+
+
+def rows_to_columns(
+    market: str, timeframe: Timeframe, rows: Sequence[Sequence[Any]]
+) -> CandleColumns:
+    """CANDLE_VALUE_COLUMNS rows (ascending) to CandleColumns, through one structured array.
 
     Filled in slices: one ``np.fromiter`` over every row would hold the GIL (and so the
-    event loop) for its whole length; between slices the loop gets its turn.
+    event loop) for its whole length; between slices the loop gets its turn. Only day
+    candles carry the nullable change fields, so only their (few) rows are read one by one.
     """
-    if not rows:
-        return CandleArrays.empty()
-    table = np.empty(len(rows), dtype=_ARRAY_DTYPE)
-    as_tuples = isinstance(rows[0], tuple)
-    for offset in range(0, len(rows), _ARRAY_SLICE):
-        chunk = rows[offset : offset + _ARRAY_SLICE]
+    n = len(rows)
+    if n == 0:
+        return CandleColumns.empty(market, timeframe)
+    table = np.empty(n, dtype=_ROW_DTYPE)
+    width = len(_ROW_DTYPE.names or ())
+    day = timeframe.code == "1d"
+    plain = isinstance(rows[0], tuple) and not day
+    for offset in range(0, n, _ROW_SLICE):
+        chunk = rows[offset : offset + _ROW_SLICE]
         table[offset : offset + len(chunk)] = np.fromiter(
-            chunk if as_tuples else map(tuple, chunk), dtype=_ARRAY_DTYPE, count=len(chunk)
+            chunk if plain else (tuple(row[:width]) for row in chunk),
+            dtype=_ROW_DTYPE,
+            count=len(chunk),
         )
-    return CandleArrays(*(np.ascontiguousarray(table[name]) for name in _ARRAY_DTYPE.names or ()))
+    if day:
+        nullable = [
+            np.fromiter((np.nan if row[i] is None else row[i] for row in rows), np.float64, n)
+            for i in range(width, width + len(_NULLABLE))
+        ]
+    else:
+        nullable = [np.full(n, np.nan)] * len(_NULLABLE)
+    return CandleColumns(
+        market,
+        timeframe,
+        start_ms=table["start_ms"],
+        open=table["open"],
+        high=table["high"],
+        low=table["low"],
+        close=table["close"],
+        volume=table["volume"],
+        value=table["value"],
+        last_trade_ms=table["last_trade_ms"],
+        prev_closing_price=nullable[0],
+        change_price=nullable[1],
+        change_rate=nullable[2],
+        filled=np.zeros(n, np.bool_),
+    )
 
 
 def size_query() -> Select[Any]:

@@ -14,7 +14,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backbone.storage.candles import ms_to_datetime, size_query
+from backbone.domain.clock import ms_to_utc
+from backbone.storage.candles import size_query
 from backbone.storage.engine import create_engine, sqlite_file
 from backbone.storage.schema import candles, coverage, meta, metadata, series, trades
 
@@ -33,7 +34,7 @@ class SizeRow:
 async def size_rows(conn: AsyncConnection) -> list[SizeRow]:
     result = await conn.execute(size_query())
     return [
-        SizeRow(market, timeframe, int(count), ms_to_datetime(first), ms_to_datetime(last))
+        SizeRow(market, timeframe, int(count), ms_to_utc(first), ms_to_utc(last))
         for market, timeframe, count, first, last in result.all()
     ]
 

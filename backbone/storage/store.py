@@ -20,7 +20,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -28,6 +28,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from backbone.domain.candle_columns import CandleColumns
+from backbone.domain.clock import ms_to_utc, utc_to_ms
 from backbone.domain.errors import InvalidInputError, StorageError
 from backbone.domain.models import Candle, Trade, utc_now
 from backbone.domain.timeframes import Timeframe
@@ -35,6 +37,7 @@ from backbone.storage import bulk, coverage_rows, maintenance
 from backbone.storage import candles as candle_rows
 from backbone.storage import trades as trade_rows
 from backbone.storage.bulk import collector_paused
+from backbone.storage.candle_cache import DEFAULT_BUDGET_BYTES, CandleCache
 from backbone.storage.coverage import Interval, subtract
 from backbone.storage.engine import (
     IMMEDIATE,
@@ -43,7 +46,7 @@ from backbone.storage.engine import (
     resolve_db_url,
     sqlite_file,
 )
-from backbone.storage.schema import CANDLE_VALUE_COLUMNS, ensure_schema, series
+from backbone.storage.schema import ensure_schema, series
 from backbone.storage.validation import (
     check_count,
     check_market,
@@ -53,9 +56,7 @@ from backbone.storage.validation import (
 )
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
-CandleArrays = candle_rows.CandleArrays
 SizeRow = maintenance.SizeRow
 TimeRange = tuple[datetime, datetime]
 
@@ -66,11 +67,17 @@ class MarketStore:
     ``url``: None (``$UPBIT_BACKBONE_DB``, else a SQLite file in the user's data directory),
     a file path, or an SQLAlchemy URL (``sqlite+aiosqlite:///...``, ``postgresql+asyncpg://...``).
     ``clock`` gives "now" for clipping coverage at the still-forming candle.
-    Every method opens the store on first use; ``open()`` just does it early.
+    ``hot_bytes`` bounds the memory that complete spans of recently read series may hold
+    (0 turns that cache off). Every method opens the store on first use; ``open()`` just
+    does it early.
     """
 
     def __init__(
-        self, url: str | os.PathLike[str] | None = None, *, clock: Callable[[], datetime] = utc_now
+        self,
+        url: str | os.PathLike[str] | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        hot_bytes: int = DEFAULT_BUDGET_BYTES,
     ) -> None:
         self.url = resolve_db_url(url)
         self._sqlite = is_sqlite(self.url)
@@ -83,6 +90,7 @@ class MarketStore:
         self._open_lock = asyncio.Lock()
         self._write_lock = asyncio.Lock()
         self._series_ids: dict[tuple[str, str], int] = {}
+        self.hot = CandleCache(hot_bytes)
 
     @property
     def dialect(self) -> str:
@@ -118,6 +126,7 @@ class MarketStore:
         async with self._open_lock:
             engine, self._engine, self._writer = self._engine, None, None
             self._series_ids.clear()
+            self.hot.clear()
             if engine is not None:
                 await engine.dispose()
 
@@ -134,7 +143,7 @@ class MarketStore:
         self,
         market: str,
         timeframe: Timeframe | str,
-        candles: Sequence[Candle],
+        candles: CandleColumns | Sequence[Candle],
         covered: TimeRange | None = None,
     ) -> None:
         """Upsert ``candles`` and merge ``covered`` into coverage, in one transaction.
@@ -159,68 +168,60 @@ class MarketStore:
                     if span is not None:
                         await coverage_rows.merge_range(conn, series_id, span)
             del rows  # freed before the collector resumes (see _fetch_converted)
+        if isinstance(candles, CandleColumns) and not candles.filled.any():
+            self.hot.written((market, tf.code), candles)
+        elif candles:
+            written = CandleColumns.from_candles(market, tf, [c for c in candles if not c.filled])
+            self.hot.written((market, tf.code), written)
 
     async def read_candles(
         self, market: str, timeframe: Timeframe | str, start: datetime, end: datetime
-    ) -> list[Candle]:
-        """Stored candles with start in ``[start, end)``, ascending."""
+    ) -> CandleColumns:
+        """Stored candles with start in ``[start, end)``, ascending, as columns.
+
+        A range inside a complete span read before is sliced from memory; otherwise one
+        query reads the rows (and one small one the coverage, so that the complete part
+        can be kept hot).
+        """
         market, tf = check_market(market), check_timeframe(timeframe)
         start, end = check_range(start, end)
-        query = candle_rows.range_query(
-            CANDLE_VALUE_COLUMNS,
-            market,
-            tf,
-            candle_rows.datetime_to_ms(start),
-            candle_rows.datetime_to_ms(end),
-        )
-        return await self._fetch_converted(
-            query,
-            f"read {market} {tf.code} candles",
-            _most_candles(tf, start, end),
-            candle_rows.rows_to_candles,
-            market,
-            tf,
-        )
+        lo, hi = utc_to_ms(start), utc_to_ms(end)
+        key = (market, tf.code)
+        held = self.hot.read(key, lo, hi)
+        if held is not None:
+            return held
+        query = candle_rows.range_query(candle_rows.value_columns(tf), market, tf, lo, hi)
+        coverage_query = coverage_rows.overlapping_query(market, tf, lo, hi)
+        action = f"read {market} {tf.code} candles"
+        with collector_paused(_most_candles(tf, start, end) > bulk.LARGE):
+            fetched = await self._fetch_many((coverage_query, query), action)
+            covered = fetched[0]
+            # The row tuples are handed over, so they are freed while the collector sleeps.
+            columns = await bulk.convert(fetched.pop(), candle_rows.rows_to_columns, market, tf)
+        complete = [(max(int(a), lo), min(int(b), hi)) for a, b in covered]
+        complete = [(a, b) for a, b in complete if a < b]
+        if complete:
+            a, b = max(complete, key=lambda span: span[1] - span[0])
+            self.hot.offer(key, a, b, columns)
+        return columns
 
     async def read_latest_candles(
         self, market: str, timeframe: Timeframe | str, end: datetime, count: int
-    ) -> list[Candle]:
-        """The ``count`` newest stored candles with start before ``end``, ascending."""
+    ) -> CandleColumns:
+        """The ``count`` newest stored candles with start before ``end``, ascending, as columns."""
         market, tf = check_market(market), check_timeframe(timeframe)
         end, count = check_time(end, "end"), check_count(count)
         if count == 0:
-            return []
-        query = candle_rows.latest_query(market, tf, candle_rows.datetime_to_ms(end), count)
-        newest_first = await self._fetch_converted(
-            query,
-            f"read {market} {tf.code} candles",
-            count,
-            candle_rows.rows_to_candles,
-            market,
-            tf,
-        )
-        newest_first.reverse()
-        return newest_first
-
-    async def read_candle_arrays(
-        self, market: str, timeframe: Timeframe | str, start: datetime, end: datetime
-    ) -> CandleArrays:
-        """Stored candles with start in ``[start, end)`` as numpy columns, ascending."""
-        market, tf = check_market(market), check_timeframe(timeframe)
-        start, end = check_range(start, end)
-        query = candle_rows.range_query(
-            candle_rows.ARRAY_COLUMNS,
-            market,
-            tf,
-            candle_rows.datetime_to_ms(start),
-            candle_rows.datetime_to_ms(end),
-        )
-        return await self._fetch_converted(
-            query,
-            f"read {market} {tf.code} candles",
-            _most_candles(tf, start, end),
-            candle_rows.rows_to_arrays,
-        )
+            return CandleColumns.empty(market, tf)
+        end_ms = utc_to_ms(end)
+        held = self.hot.latest((market, tf.code), end_ms, count)
+        if held is not None:
+            return held
+        query = candle_rows.latest_query(market, tf, end_ms, count)
+        with collector_paused(count > bulk.LARGE):
+            newest_first = await self._fetch(query, f"read {market} {tf.code} candles")
+            newest_first.reverse()
+            return await bulk.convert(newest_first, candle_rows.rows_to_columns, market, tf)
 
     # -- coverage -------------------------------------------------------------------------
 
@@ -268,7 +269,7 @@ class MarketStore:
         market = check_market(market)
         start, end = check_range(start, end)
         query = trade_rows.range_query(
-            market, candle_rows.datetime_to_ms(start), candle_rows.datetime_to_ms(end)
+            market, utc_to_ms(start), utc_to_ms(end)
         )
         return await bulk.convert(
             await self._fetch(query, f"read {market} trades"), trade_rows.rows_to_trades
@@ -311,6 +312,7 @@ class MarketStore:
     async def delete_market(self, market: str) -> int:
         """Delete a market's candles, coverage and trades; return the rows deleted."""
         market = check_market(market)
+        self.hot.drop_market(market)
         with _storage_errors(f"delete {market}"):
             async with self._write() as conn:
                 return await maintenance.delete_market_rows(conn, market)
@@ -356,7 +358,11 @@ class MarketStore:
                 yield conn
 
     async def _fetch(self, query: Any, action: str) -> list[Any]:
-        """Rows of a Core select as the driver's own tuples.
+        """Rows of one Core select as the driver's own tuples (see ``_fetch_many``)."""
+        return (await self._fetch_many((query,), action))[0]
+
+    async def _fetch_many(self, queries: Sequence[Any], action: str) -> list[list[Any]]:
+        """Rows of several Core selects, on one connection, as the driver's own tuples.
 
         Every column we read is an integer, a float or a short string that the drivers
         already return as Python values, so the rows skip SQLAlchemy's per-row Row
@@ -364,21 +370,15 @@ class MarketStore:
         """
         with _storage_errors(action):
             async with self._read() as conn:
-                result = await conn.execute(query)
-                try:
-                    cursor = result.cursor
-                    return list(cursor.fetchall()) if cursor is not None else list(result.all())
-                finally:
-                    result.close()
-
-    async def _fetch_converted(
-        self, query: Any, action: str, most_rows: int, function: Callable[..., T], *args: Any
-    ) -> T:
-        """``function(*args, rows)``, with the collector paused when the result may be large."""
-        with collector_paused(most_rows > bulk.LARGE):
-            # The driver's row tuples go straight into convert, which frees them while the
-            # collector still sleeps: kept, they would make its first pass a long one.
-            return await bulk.convert(await self._fetch(query, action), function, *args)
+                out = []
+                for query in queries:
+                    result = await conn.execute(query)
+                    try:
+                        cursor = result.cursor
+                        out.append(list(cursor.fetchall()) if cursor is not None else list(result.all()))
+                    finally:
+                        result.close()
+                return out
 
     async def _series_id(self, market: str, tf: Timeframe) -> int:
         key = (market, tf.code)
@@ -423,14 +423,14 @@ class MarketStore:
             )
         start, end = check_range(covered[0], covered[1], "covered[0]", "covered[1]")
         lo, hi = _aligned_ms(tf, start, end)
-        forming = candle_rows.datetime_to_ms(tf.floor(self._clock()))
+        forming = utc_to_ms(tf.floor(self._clock()))
         hi = min(hi, forming)
         return (lo, hi) if lo < hi else None
 
 
 def _aligned_ms(tf: Timeframe, start: datetime, end: datetime) -> Interval:
     try:
-        return candle_rows.datetime_to_ms(tf.ceil(start)), candle_rows.datetime_to_ms(tf.ceil(end))
+        return utc_to_ms(tf.ceil(start)), utc_to_ms(tf.ceil(end))
     except (OverflowError, ValueError) as exc:
         raise InvalidInputError(
             "INVALID_RANGE", "start", f"range {start} .. {end} is out of bounds: {exc}"
@@ -441,12 +441,12 @@ def _most_candles(tf: Timeframe, start: datetime, end: datetime) -> int:
     """How many candles ``[start, end)`` can hold at most (without asking the database)."""
     lo, hi = _aligned_ms(tf, start, end)
     if tf.calendar:
-        return tf.count_between(candle_rows.ms_to_datetime(lo), candle_rows.ms_to_datetime(hi))
+        return tf.count_between(ms_to_utc(lo), ms_to_utc(hi))
     return max(0, (hi - lo) // (tf.seconds * 1000))
 
 
 def _as_datetimes(interval: Interval) -> TimeRange:
-    return candle_rows.ms_to_datetime(interval[0]), candle_rows.ms_to_datetime(interval[1])
+    return ms_to_utc(interval[0]), ms_to_utc(interval[1])
 
 
 @contextmanager

@@ -42,15 +42,15 @@ async def test_thousand_candles_cold_take_five_calls_and_warm_take_none(
 
     assert candle_calls(simulator) == 5
     assert cold.upstream_calls == 5 and not cold.from_storage
-    assert len(cold.candles) == 1000
-    assert_ascending_distinct(cold.candles)
-    assert cold.candles[-1].start < end
+    assert len(cold.candles.to_candles()) == 1000
+    assert_ascending_distinct(cold.candles.to_candles())
+    assert cold.candles.to_candles()[-1].start < end
 
     warm = await coordinator.get_candles(request)
 
     assert candle_calls(simulator) == 5
     assert warm.upstream_calls == 0 and warm.from_storage
-    assert warm.candles == cold.candles
+    assert warm.candles.to_candles() == cold.candles.to_candles()
 
 
 async def test_latest_candles_up_to_now_refetch_only_the_forming_candle_once_stale(
@@ -59,12 +59,12 @@ async def test_latest_candles_up_to_now_refetch_only_the_forming_candle_once_sta
     request = CandleRequest(BTC, M1, count=300)
 
     first = await coordinator.get_candles(request)
-    assert first.upstream_calls == 2 and len(first.candles) == 300
+    assert first.upstream_calls == 2 and len(first.candles.to_candles()) == 300
     soon = await coordinator.get_candles(request)
 
     # Within the memory cache's budget the forming candle is answered from memory.
     assert soon.upstream_calls == 0 and soon.from_storage
-    assert soon.candles[-1].start >= first.candles[-1].start
+    assert soon.candles.to_candles()[-1].start >= first.candles.to_candles()[-1].start
     await asyncio.sleep(cache.ttl("candle") + 0.1)
 
     later = await coordinator.get_candles(request)
@@ -72,9 +72,9 @@ async def test_latest_candles_up_to_now_refetch_only_the_forming_candle_once_sta
     # The still-forming candle is never stored as complete: one page brings it fresh.
     assert later.upstream_calls == 1
     assert candle_calls(simulator) == 3
-    assert later.candles[-1].start >= M1.floor(utc_now()) - timedelta(minutes=1)
-    assert_ascending_distinct(later.candles)
-    assert len(later.candles) == 300
+    assert later.candles.to_candles()[-1].start >= M1.floor(utc_now()) - timedelta(minutes=1)
+    assert_ascending_distinct(later.candles.to_candles())
+    assert len(later.candles.to_candles()) == 300
 
 
 async def test_a_range_overlapping_stored_data_fetches_only_the_missing_pages(
@@ -91,8 +91,8 @@ async def test_a_range_overlapping_stored_data_fetches_only_the_missing_pages(
 
     assert wider.upstream_calls == 3  # 600 missing minutes, nothing of the stored 200 again
     assert candle_calls(simulator) == 5
-    assert 780 <= len(wider.candles) <= 800  # 800 minutes, a few without trades
-    assert all(start + timedelta(minutes=200) <= c.start < end for c in wider.candles)
+    assert 780 <= len(wider.candles.to_candles()) <= 800  # 800 minutes, a few without trades
+    assert all(start + timedelta(minutes=200) <= c.start < end for c in wider.candles.to_candles())
     assert await store.missing(BTC, M1, start, end) == []
 
 
@@ -103,15 +103,15 @@ async def test_a_quiet_market_is_not_fetched_again(simulator: Any, coordinator: 
 
     first = await coordinator.get_candles(request)
 
-    assert len(first.candles) == 500
-    span = M1.count_between(first.candles[0].start, request.end)
+    assert len(first.candles.to_candles()) == 500
+    span = M1.count_between(first.candles.to_candles()[0].start, request.end)
     assert span > 500  # the market has minutes without trades
     assert candle_calls(simulator) - before == first.upstream_calls >= 3
 
     second = await coordinator.get_candles(request)
 
     assert candle_calls(simulator) - before == first.upstream_calls
-    assert second.upstream_calls == 0 and second.candles == first.candles
+    assert second.upstream_calls == 0 and second.candles.to_candles() == first.candles.to_candles()
 
 
 async def test_hundred_identical_requests_at_once_share_five_calls(
@@ -123,8 +123,8 @@ async def test_hundred_identical_requests_at_once_share_five_calls(
 
     assert candle_calls(simulator) == 5
     assert sum(r.upstream_calls for r in results) == 5
-    assert all(r.candles == results[0].candles for r in results)
-    assert len(results[0].candles) == 1000
+    assert all(r.candles.to_candles() == results[0].candles.to_candles() for r in results)
+    assert len(results[0].candles.to_candles()) == 1000
 
 
 async def test_overlapping_requests_at_once_share_the_pages_in_flight(
@@ -139,7 +139,7 @@ async def test_overlapping_requests_at_once_share_the_pages_in_flight(
 
     assert candle_calls(simulator) == 5
     assert results[1].upstream_calls == 0 and results[1].shared_pages > 0
-    assert results[1].candles == [c for c in results[0].candles if narrow.start <= c.start < narrow.end]
+    assert results[1].candles.to_candles() == [c for c in results[0].candles.to_candles() if narrow.start <= c.start < narrow.end]
 
 
 async def test_every_candle_equals_the_exchange_truth(simulator: Any, coordinator: Coordinator) -> None:
@@ -149,8 +149,8 @@ async def test_every_candle_equals_the_exchange_truth(simulator: Any, coordinato
         result = await coordinator.get_candles(CandleRequest(market, M1, start=start, end=end))
         await asyncio.sleep(1.1)  # leave the rate budget to the direct calls
         truth = await direct_candles(simulator, market, M1, start, end)
-        assert_ascending_distinct(result.candles)
-        assert result.candles == truth
+        assert_ascending_distinct(result.candles.to_candles())
+        assert result.candles.to_candles() == truth
         assert len(truth) > 0
 
 
@@ -161,12 +161,12 @@ async def test_fill_gaps_gives_a_continuous_series(simulator: Any, coordinator: 
     plain = await coordinator.get_candles(CandleRequest(market, M1, start=start, end=end))
     filled = await coordinator.get_candles(CandleRequest(market, M1, start=start, end=end, fill_gaps=True))
 
-    starts = [c.start for c in filled.candles]
+    starts = [c.start for c in filled.candles.to_candles()]
     assert all(b - a == timedelta(minutes=1) for a, b in pairwise(starts))
-    assert starts[0] == plain.candles[0].start and starts[-1] == end - timedelta(minutes=1)
-    assert [c for c in filled.candles if not c.filled] == plain.candles
+    assert starts[0] == plain.candles.to_candles()[0].start and starts[-1] == end - timedelta(minutes=1)
+    assert [c for c in filled.candles.to_candles() if not c.filled] == plain.candles.to_candles()
     previous = None
-    for candle in filled.candles:
+    for candle in filled.candles.to_candles():
         if candle.filled:
             assert previous is not None
             assert candle.open == candle.high == candle.low == candle.close == previous.close
@@ -175,8 +175,8 @@ async def test_fill_gaps_gives_a_continuous_series(simulator: Any, coordinator: 
     assert filled.upstream_calls == 0
 
     latest = await coordinator.get_candles(CandleRequest(market, M1, count=300, end=end, fill_gaps=True))
-    assert len(latest.candles) == 300
-    assert latest.candles[-1].start == end - timedelta(minutes=1)
+    assert len(latest.candles.to_candles()) == 300
+    assert latest.candles.to_candles()[-1].start == end - timedelta(minutes=1)
 
 
 async def test_before_page_is_awaited_before_every_upstream_page(
@@ -202,14 +202,14 @@ async def test_low_priority_streams_contiguous_chunks_in_ascending_time(
     request = CandleRequest(BTC, M1, start=start, end=end, priority=Priority.LOW)
     events = []
 
-    chunks = [chunk async for chunk in coordinator.stream_candles(request, progress=events.append)]
+    chunks = [chunk.to_candles() async for chunk in coordinator.stream_candles(request, progress=events.append)]
 
     joined = [c for chunk in chunks for c in chunk]
     assert_ascending_distinct(joined)
     assert all(chunk for chunk in chunks)
     assert len(chunks) > 5
     whole = await coordinator.get_candles(CandleRequest(BTC, M1, start=start, end=end))
-    assert whole.upstream_calls == 0 and joined == whole.candles
+    assert whole.upstream_calls == 0 and joined == whole.candles.to_candles()
     assert events[-1].done and [e.percent for e in events] == sorted(e.percent for e in events)
 
 
@@ -267,7 +267,7 @@ async def test_cancel_at_half_stops_calls_keeps_pages_and_resumes(
         resumed = await coordinator.get_candles(request)
 
         assert resumed.upstream_calls == expected == candle_calls(sim) - calls_at_cancel
-        assert 4250 <= len(resumed.candles) <= 4320  # a few minutes had no trades
+        assert 4250 <= len(resumed.candles.to_candles()) <= 4320  # a few minutes had no trades
         await coordinator.close()
 
 
@@ -299,13 +299,13 @@ async def test_cancelling_the_task_propagates_and_keeps_stored_pages(
 
 async def test_history_before_listing_is_recorded_once(simulator: Any, coordinator: Coordinator) -> None:
     days = await coordinator.get_candles(CandleRequest(BTC, "1d", count=5000))
-    assert 0 < len(days.candles) < 5000  # the walk stopped where the exchange's history ends
+    assert 0 < len(days.candles.to_candles()) < 5000  # the walk stopped where the exchange's history ends
     calls = candle_calls(simulator)
 
     again = await coordinator.get_candles(CandleRequest(BTC, "1d", count=5000))
 
     assert candle_calls(simulator) - calls == again.upstream_calls <= 1  # only the forming day
-    assert [c.start for c in again.candles][:-1] == [c.start for c in days.candles][:-1]
+    assert [c.start for c in again.candles.to_candles()][:-1] == [c.start for c in days.candles.to_candles()][:-1]
 
 
 async def test_a_normal_request_is_not_held_behind_low_pages_waiting_for_admission(
@@ -332,7 +332,7 @@ async def test_a_normal_request_is_not_held_behind_low_pages_waiting_for_admissi
     assert normal.upstream_calls == 0 and normal.shared_pages == 3
     gate.set()
     low_result = await asyncio.wait_for(low, 5)
-    assert low_result.candles == normal.candles
+    assert low_result.candles.to_candles() == normal.candles.to_candles()
     assert candle_calls(simulator) == 3
 
 
@@ -353,7 +353,7 @@ async def test_leaving_a_stream_early_stops_its_pages(simulator: Any, coordinato
     request = CandleRequest(BTC, M1, start=end - timedelta(days=2), end=end, priority=Priority.LOW)
     async with aclosing(coordinator.stream_candles(request)) as stream:
         async for chunk in stream:
-            assert chunk
+            assert len(chunk)
             break
     await asyncio.sleep(0.2)
     calls = candle_calls(simulator)

@@ -9,6 +9,7 @@ import pytest
 from backbone.coordinator import CandleRequest, Progress
 from backbone.coordinator.gap_fill import fill_gaps
 from backbone.coordinator.progress import ProgressTracker
+from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.errors import InvalidInputError
 from backbone.domain.models import Candle
 from backbone.domain.priority import Priority
@@ -33,8 +34,12 @@ def candle(minute: int, close: float) -> Candle:
     )
 
 
+def columns(*candles: Candle) -> CandleColumns:
+    return CandleColumns.from_candles("KRW-BTC", M1, list(candles))
+
+
 def test_fill_gaps_carries_the_previous_close_forward() -> None:
-    series = fill_gaps([candle(0, 100), candle(3, 110)], M1, T0, T0 + timedelta(minutes=5))
+    series = fill_gaps(columns(candle(0, 100), candle(3, 110)), M1, T0, T0 + timedelta(minutes=5)).to_candles()
     assert [c.start.minute for c in series] == [0, 1, 2, 3, 4]
     filled = [c for c in series if c.filled]
     assert [c.start.minute for c in filled] == [1, 2, 4]
@@ -45,17 +50,19 @@ def test_fill_gaps_carries_the_previous_close_forward() -> None:
 
 
 def test_fill_gaps_starts_at_the_first_trade_without_a_previous_candle() -> None:
-    series = fill_gaps([candle(2, 100)], M1, T0, T0 + timedelta(minutes=4))
+    series = fill_gaps(columns(candle(2, 100)), M1, T0, T0 + timedelta(minutes=4)).to_candles()
     assert [c.start.minute for c in series] == [2, 3]
 
 
 def test_fill_gaps_uses_the_previous_candle_for_leading_slots() -> None:
-    series = fill_gaps([candle(2, 100)], M1, T0, T0 + timedelta(minutes=3), previous=candle(-1, 90))
+    series = fill_gaps(
+        columns(candle(2, 100)), M1, T0, T0 + timedelta(minutes=3), previous=columns(candle(-1, 90))
+    ).to_candles()
     assert [(c.start.minute, c.close, c.filled) for c in series] == [(0, 90, True), (1, 90, True), (2, 100, False)]
 
 
 def test_fill_gaps_of_nothing_is_nothing() -> None:
-    assert fill_gaps([], M1, T0, T0 + timedelta(minutes=3)) == []
+    assert len(fill_gaps(columns(), M1, T0, T0 + timedelta(minutes=3))) == 0
 
 
 def test_a_request_accepts_text_forms() -> None:

@@ -38,7 +38,7 @@ async def test_timeframe_aliases_are_accepted(sqlite_store: MarketStore) -> None
     "call",
     [
         lambda s: s.read_candles("KRW-BTC", MINUTE, T0 + timedelta(hours=1), T0),
-        lambda s: s.read_candle_arrays("KRW-BTC", MINUTE, T0 + timedelta(hours=1), T0),
+        lambda s: s.read_candles("KRW-BTC", MINUTE, T0 + timedelta(hours=1), T0),
         lambda s: s.missing("KRW-BTC", MINUTE, T0 + timedelta(hours=1), T0),
         lambda s: s.read_trades("KRW-BTC", T0 + timedelta(hours=1), T0),
     ],

@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
+from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.errors import InvalidInputError
 from backbone.domain.models import Candle
 from backbone.domain.timeframes import parse_timeframe
-from backbone.storage import CandleArrays, MarketStore
+from backbone.storage import MarketStore
 from tests.storage.conftest import MINUTE, T0, make_candle, make_candles, minutes
 
 END = T0 + minutes(10_000)
@@ -25,7 +26,7 @@ async def test_every_candle_field_round_trips_including_day_fields(store: Market
     without = make_candle(1, timeframe=day)
     await store.write_candles("KRW-BTC", day, [with_day_fields, without])
 
-    got = await store.read_candles("KRW-BTC", "1d", T0, T0.replace(year=2025))
+    got = (await store.read_candles("KRW-BTC", "1d", T0, T0.replace(year=2025))).to_candles()
 
     assert got == [with_day_fields, without]
     assert got[0].start.tzinfo is not None and got[0].start == T0
@@ -37,7 +38,7 @@ async def test_writing_the_same_candles_twice_keeps_one_row_each(store: MarketSt
     await store.write_candles("KRW-BTC", MINUTE, candles)
     await store.write_candles("KRW-BTC", MINUTE, candles)
 
-    assert await store.read_candles("KRW-BTC", MINUTE, T0, END) == candles
+    assert (await store.read_candles("KRW-BTC", MINUTE, T0, END)).to_candles() == candles
     [row] = await store.size_report()
     assert (row.market, row.timeframe, row.candles) == ("KRW-BTC", "1m", 300)
     assert (row.first, row.last) == (T0, T0 + minutes(299))
@@ -48,7 +49,7 @@ async def test_an_upsert_replaces_the_values_of_an_existing_candle(store: Market
     revised = make_candle(2, price=1.0)
     await store.write_candles("KRW-BTC", MINUTE, [revised])
 
-    got = await store.read_candles("KRW-BTC", MINUTE, T0, END)
+    got = (await store.read_candles("KRW-BTC", MINUTE, T0, END)).to_candles()
 
     assert len(got) == 5 and got[2] == revised
 
@@ -56,7 +57,7 @@ async def test_an_upsert_replaces_the_values_of_an_existing_candle(store: Market
 async def test_a_start_repeated_in_one_write_keeps_the_last_candle(store: MarketStore) -> None:
     first, last = make_candle(0, price=1.0), make_candle(0, price=2.0)
     await store.write_candles("KRW-BTC", MINUTE, [first, last])
-    assert await store.read_candles("KRW-BTC", MINUTE, T0, END) == [last]
+    assert (await store.read_candles("KRW-BTC", MINUTE, T0, END)).to_candles() == [last]
 
 
 async def test_filled_candles_are_never_stored(store: MarketStore) -> None:
@@ -64,7 +65,7 @@ async def test_filled_candles_are_never_stored(store: MarketStore) -> None:
     filled = make_candle(1, filled=True)
     await store.write_candles("KRW-BTC", MINUTE, [real, filled], covered=(T0, T0 + minutes(2)))
 
-    assert await store.read_candles("KRW-BTC", MINUTE, T0, END) == [real]
+    assert (await store.read_candles("KRW-BTC", MINUTE, T0, END)).to_candles() == [real]
     assert await store.missing("KRW-BTC", MINUTE, T0, T0 + minutes(2)) == []
 
 
@@ -75,10 +76,10 @@ async def test_reads_are_half_open_and_ascending_whatever_the_write_order(
     await store.write_candles("KRW-BTC", MINUTE, list(reversed(candles[25:])))
     await store.write_candles("KRW-BTC", MINUTE, candles[:25])
 
-    got = await store.read_candles("KRW-BTC", MINUTE, T0 + minutes(10), T0 + minutes(20))
+    got = (await store.read_candles("KRW-BTC", MINUTE, T0 + minutes(10), T0 + minutes(20))).to_candles()
 
     assert got == candles[10:20]
-    assert await store.read_candles("KRW-BTC", MINUTE, T0, T0) == []
+    assert (await store.read_candles("KRW-BTC", MINUTE, T0, T0)).to_candles() == []
 
 
 async def test_series_are_kept_apart_by_market_and_timeframe(store: MarketStore) -> None:
@@ -90,7 +91,7 @@ async def test_series_are_kept_apart_by_market_and_timeframe(store: MarketStore)
     assert len(await store.read_candles("KRW-BTC", MINUTE, T0, END)) == 3
     assert len(await store.read_candles("KRW-ETH", MINUTE, T0, END)) == 4
     assert len(await store.read_candles("KRW-BTC", "5m", T0, END)) == 5
-    assert await store.read_candles("KRW-XRP", MINUTE, T0, END) == []
+    assert (await store.read_candles("KRW-XRP", MINUTE, T0, END)).to_candles() == []
 
 
 async def test_read_latest_gives_the_newest_before_end_in_ascending_order(
@@ -100,19 +101,19 @@ async def test_read_latest_gives_the_newest_before_end_in_ascending_order(
     await store.write_candles("KRW-BTC", MINUTE, candles)
 
     assert (
-        await store.read_latest_candles("KRW-BTC", MINUTE, T0 + minutes(50), 10) == candles[40:50]
+        (await store.read_latest_candles("KRW-BTC", MINUTE, T0 + minutes(50), 10)).to_candles() == candles[40:50]
     )
-    assert await store.read_latest_candles("KRW-BTC", MINUTE, T0 + minutes(5), 10) == candles[:5]
-    assert await store.read_latest_candles("KRW-BTC", MINUTE, END, 0) == []
+    assert (await store.read_latest_candles("KRW-BTC", MINUTE, T0 + minutes(5), 10)).to_candles() == candles[:5]
+    assert (await store.read_latest_candles("KRW-BTC", MINUTE, END, 0)).to_candles() == []
 
 
-async def test_arrays_hold_the_same_values_as_the_candles(store: MarketStore) -> None:
+async def test_columns_hold_the_same_values_as_the_candles(store: MarketStore) -> None:
     candles = make_candles(range(0, 400, 2))
     await store.write_candles("KRW-BTC", MINUTE, candles)
 
-    arrays = await store.read_candle_arrays("KRW-BTC", MINUTE, T0, END)
+    arrays = await store.read_candles("KRW-BTC", MINUTE, T0, END)
 
-    assert isinstance(arrays, CandleArrays) and len(arrays) == 200
+    assert isinstance(arrays, CandleColumns) and len(arrays) == 200
     assert arrays.start_ms.dtype == np.int64 and arrays.close.dtype == np.float64
     assert arrays.start_ms.tolist() == [c.start_ms for c in candles]
     assert arrays.open.tolist() == [c.open for c in candles]
@@ -122,15 +123,15 @@ async def test_arrays_hold_the_same_values_as_the_candles(store: MarketStore) ->
     assert arrays.volume.tolist() == [c.volume for c in candles]
     assert arrays.value.tolist() == [c.value for c in candles]
     assert arrays.start[0] == np.datetime64("2024-01-01T00:00:00.000")
-    assert len(await store.read_candle_arrays("KRW-XRP", MINUTE, T0, END)) == 0
+    assert len(await store.read_candles("KRW-XRP", MINUTE, T0, END)) == 0
 
 
 async def test_large_reads_round_trip_through_the_worker_thread(store: MarketStore) -> None:
     candles = make_candles(range(25_000))  # above the threshold that moves conversion off the loop
     await store.write_candles("KRW-BTC", MINUTE, candles, covered=(T0, T0 + minutes(25_000)))
 
-    got = await store.read_candles("KRW-BTC", MINUTE, T0, T0 + minutes(25_000))
-    arrays = await store.read_candle_arrays("KRW-BTC", MINUTE, T0, T0 + minutes(25_000))
+    got = (await store.read_candles("KRW-BTC", MINUTE, T0, T0 + minutes(25_000))).to_candles()
+    arrays = await store.read_candles("KRW-BTC", MINUTE, T0, T0 + minutes(25_000))
 
     assert got == candles
     assert len(arrays) == 25_000 and arrays.close[-1] == candles[-1].close
@@ -148,7 +149,7 @@ async def test_two_tasks_writing_overlapping_pages_leave_no_duplicates(store: Ma
 
     await asyncio.gather(write(candles[:2_000], 0, 2_000), write(candles[1_000:], 1_000, 3_000))
 
-    assert await store.read_candles("KRW-BTC", MINUTE, T0, END) == candles
+    assert (await store.read_candles("KRW-BTC", MINUTE, T0, END)).to_candles() == candles
     assert await store.covered_ranges("KRW-BTC", MINUTE) == [(T0, T0 + minutes(3_000))]
     [row] = await store.size_report()
     assert row.candles == 3_000
@@ -197,7 +198,7 @@ async def test_a_failed_write_stores_nothing(store: MarketStore) -> None:
     with pytest.raises(InvalidInputError):
         await store.write_candles("KRW-BTC", MINUTE, [*good, naive], covered=(T0, T0 + minutes(3)))
 
-    assert await store.read_candles("KRW-BTC", MINUTE, T0, END) == []
+    assert (await store.read_candles("KRW-BTC", MINUTE, T0, END)).to_candles() == []
     assert await store.covered_ranges("KRW-BTC", MINUTE) == []
 
 
@@ -205,8 +206,8 @@ async def test_times_given_in_another_zone_mean_the_same_instant(store: MarketSt
     from backbone.domain.clock import KST
 
     await store.write_candles("KRW-BTC", MINUTE, make_candles(range(10)))
-    got = await store.read_candles(
+    got = (await store.read_candles(
         "KRW-BTC", MINUTE, T0.astimezone(KST), (T0 + minutes(3)).astimezone(KST)
-    )
+    )).to_candles()
     assert [c.start for c in got] == [T0, T0 + minutes(1), T0 + minutes(2)]
     assert got[0].start.tzinfo == UTC

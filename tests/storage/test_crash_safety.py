@@ -54,7 +54,7 @@ async def test_sigkill_during_bulk_writes_leaves_a_consistent_database(tmp_path:
 
         async with MarketStore(path) as store:
             ranges = await store.covered_ranges("KRW-BTC", MINUTE)
-            rows = await store.read_candle_arrays("KRW-BTC", MINUTE, T0, T0 + minutes(10**7))
+            rows = await store.read_candles("KRW-BTC", MINUTE, T0, T0 + minutes(10**7))
         # The writer stores a candle for every minute it covers, and nothing else: any
         # candle outside coverage, or coverage without its candles, means a torn write.
         assert len(ranges) == 1 and ranges[0][0] == T0
