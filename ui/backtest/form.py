@@ -1,33 +1,22 @@
-"""The backtest form: market, timeframe, dates, strategy parameters and fee, validated.
+"""The backtest form: market, timeframe, dates, strategy parameters and fee.
 
-Turns widget values into a ``BacktestSettings`` or a message naming the field
-and what is allowed; knows nothing about the backbone.
+Hands its widget values to ``make_settings`` (ui.models.backtest.settings), which
+validates them into a ``BacktestSettings`` or a message naming the field and what
+is allowed; knows nothing about the backbone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from PyQt6 import QtCore, QtWidgets
 
 from ui.chart.market_search import MarketSearch
-from ui.chart.time_axis import KST
+from ui.models.backtest.settings import BacktestSettings, make_settings
 from ui.models.backtest.strategies import STRATEGIES, Strategy
 from ui.timeframes import CHART_TIMEFRAMES
 
-
-@dataclass(frozen=True, slots=True)
-class BacktestSettings:
-    """A validated backtest request. Times are aware (KST midnight boundaries)."""
-
-    market: str
-    timeframe: str
-    start: datetime
-    end: datetime
-    strategy: Strategy
-    parameters: dict[str, float]
-    fee: float  # fraction per trade side
+ParameterBox = QtWidgets.QDoubleSpinBox | QtWidgets.QComboBox
 
 
 class BacktestForm(QtWidgets.QWidget):
@@ -48,7 +37,7 @@ class BacktestForm(QtWidgets.QWidget):
             edit.setDisplayFormat("yyyy-MM-dd")
         self.strategy = QtWidgets.QComboBox(self)
         self.parameter_pages = QtWidgets.QStackedWidget(self)
-        self.parameter_boxes: dict[str, dict[str, QtWidgets.QDoubleSpinBox]] = {}
+        self.parameter_boxes: dict[str, dict[str, ParameterBox]] = {}
         for strategy in STRATEGIES.values():
             self.strategy.addItem(strategy.name, strategy.key)
             self.parameter_pages.addWidget(self._parameter_page(strategy))
@@ -73,12 +62,18 @@ class BacktestForm(QtWidgets.QWidget):
         page = QtWidgets.QWidget(self)
         layout = QtWidgets.QFormLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
-        boxes = {}
+        boxes: dict[str, ParameterBox] = {}
         for p in strategy.parameters:
-            box = QtWidgets.QDoubleSpinBox(page)
-            box.setDecimals(0 if p.integer else 2)
-            box.setRange(p.minimum, p.maximum)
-            box.setValue(p.default)
+            box: ParameterBox
+            if p.choices:
+                box = QtWidgets.QComboBox(page)
+                box.addItems(p.choices)
+                box.setCurrentIndex(int(p.default))
+            else:
+                box = QtWidgets.QDoubleSpinBox(page)
+                box.setDecimals(0 if p.integer else 2)
+                box.setRange(p.minimum, p.maximum)
+                box.setValue(p.default)
             box.setObjectName(f"{strategy.key}_{p.name}")
             layout.addRow(p.label, box)
             boxes[p.name] = box
@@ -88,31 +83,18 @@ class BacktestForm(QtWidgets.QWidget):
     def select_strategy(self, key: str) -> None:
         self.strategy.setCurrentIndex(list(STRATEGIES).index(key))
 
+    def values(self) -> dict[str, float]:
+        """The chosen strategy's parameter values as entered (a choice as its index)."""
+        boxes = self.parameter_boxes[self.strategy.currentData()]
+        return {
+            name: float(box.currentIndex()) if isinstance(box, QtWidgets.QComboBox) else box.value()
+            for name, box in boxes.items()
+        }
+
     def settings(self, now: datetime | None = None) -> BacktestSettings:
         """The validated settings; ValueError with a message naming the bad field."""
-        market = self.market.resolve(self.market.text())
-        if market is None:
-            raise ValueError(
-                f"Market: unknown market {self.market.text().strip() or '(empty)'!r}; "
-                "enter a listed market such as KRW-BTC."
-            )
-        start_day = self.start_date.date().toPyDate()
-        end_day = self.end_date.date().toPyDate()
-        if end_day < start_day:
-            raise ValueError(
-                f"End date {end_day:%Y-%m-%d} is before the start date {start_day:%Y-%m-%d}; "
-                "pick an end on or after the start."
-            )
-        start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=KST)
-        end = datetime(end_day.year, end_day.month, end_day.day, tzinfo=KST) + timedelta(days=1)
-        now = now or datetime.now(KST)
-        if start >= now:
-            raise ValueError(f"Start date {start_day:%Y-%m-%d} is in the future; pick a past date.")
-        end = min(end, now)
-        strategy = STRATEGIES[self.strategy.currentData()]
-        values = {name: box.value() for name, box in self.parameter_boxes[strategy.key].items()}
-        parameters = strategy.validate(values)
-        return BacktestSettings(
-            market, self.timeframe.currentText(), start, end, strategy, parameters,
-            self.fee_percent.value() / 100.0,
+        return make_settings(
+            self.market.resolve(self.market.text()), self.market.text(), self.timeframe.currentText(),
+            self.start_date.date().toPyDate(), self.end_date.date().toPyDate(), self.strategy.currentData(),
+            self.values(), self.fee_percent.value(), now,
         )

@@ -1,4 +1,5 @@
-"""The backtest results: headline statistics, equity against buy-and-hold, the trade list."""
+"""The backtest results: headline statistics, then full-width tabs of the run's candles with
+entry and exit markers over its equity and drawdown (one time axis), and the trade list."""
 
 from __future__ import annotations
 
@@ -6,17 +7,35 @@ from datetime import datetime
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtGui, QtWidgets
+from PyQt6 import QtCore, QtGui, QtWidgets
 
+from ui.chart.candle_item import CandlestickItem
+from ui.chart.price_axis import AXIS_WIDTH, PriceAxis
 from ui.chart.time_axis import KST, KstTimeAxis
-from ui.colors import SERIES, change_color
+from ui.colors import FALL, RISE, SERIES, change_color
 from ui.models.backtest.engine import BacktestResult
+from ui.models.backtest.runs import holding_text, percent, ratio
+from ui.models.chart.series import CandleSeries
 from ui.models.formatting import format_price
+from ui.plots import legend_above
+from ui.timeframes import timeframe_seconds
 
-STAT_NAMES = ("Total return", "Buy & hold", "Max drawdown", "Win rate", "Sharpe", "Trades", "Bars")
-TRADE_COLUMNS = ("Entry (KST)", "Entry price", "Exit (KST)", "Exit price", "Return %", "State")
+STAT_NAMES = (
+    "Total return", "Buy & hold", "CAGR", "Max drawdown", "Sharpe (daily)", "Profit factor",
+    "Win rate", "Trades", "Avg trade", "Avg holding", "Exposure", "Bars",
+)
+STAT_TIPS = {
+    "Sharpe (daily)": "Mean over deviation of daily (KST) returns, times √365",
+    "CAGR": "Compound annual growth over the tested span (large for short spans)",
+    "Profit factor": "Sum of winning trades over the sum of losing trades",
+    "Exposure": "Share of bars holding a position",
+    "Avg holding": "Mean time from entry to exit",
+}
+STATS_PER_ROW = 6
+TRADE_COLUMNS = ("Entry (KST)", "Entry price", "Exit (KST)", "Exit price", "Return %", "Held", "State")
 MAX_TRADE_ROWS = 2000  # the most recent trades shown; the statistics cover all of them
 PARTIAL_TRADE_ROWS = 100  # while history still loads, a short list keeps each refresh cheap
+_MARKER_SIZE = 9
 
 
 class ResultsView(QtWidgets.QWidget):
@@ -27,87 +46,174 @@ class ResultsView(QtWidgets.QWidget):
         self.stat_labels: dict[str, QtWidgets.QLabel] = {}
         stats = QtWidgets.QGridLayout()
         for i, name in enumerate(STAT_NAMES):
+            row, column = divmod(i, STATS_PER_ROW)
             caption = QtWidgets.QLabel(name, self)
             caption.setObjectName("statCaption")
+            caption.setToolTip(STAT_TIPS.get(name, ""))
             value = QtWidgets.QLabel("-", self)
             value.setObjectName("statValue")
-            stats.addWidget(caption, 0, i)
-            stats.addWidget(value, 1, i)
+            stats.addWidget(caption, 2 * row, column)
+            stats.addWidget(value, 2 * row + 1, column)
             self.stat_labels[name] = value
-        self.plot = pg.PlotWidget(self, axisItems={"bottom": KstTimeAxis()})
-        self.plot.setMenuEnabled(False)
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
-        self.plot.setLabel("left", "equity (start = 1)")
-        self.plot.addLegend(offset=(5, 5))
+        self.note = QtWidgets.QLabel("", self)
+        self.note.setObjectName("resultNote")
+        self.note.setWordWrap(True)
+        self.note.hide()
+
+        self.chart = pg.GraphicsLayoutWidget(self)
+        self.price_plot = self.chart.addPlot(
+            0, 0, axisItems={"bottom": KstTimeAxis(), "left": PriceAxis("left")}
+        )
+        self.equity_plot = self.chart.addPlot(1, 0, axisItems={"bottom": KstTimeAxis()})
+        self.drawdown_plot = self.chart.addPlot(2, 0, axisItems={"bottom": KstTimeAxis()})
+        plots = (self.price_plot, self.equity_plot, self.drawdown_plot)
+        for row, (stretch, plot) in enumerate(zip((5, 3, 2), plots, strict=True)):
+            plot.setMenuEnabled(False)
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.getAxis("left").setWidth(AXIS_WIDTH)  # one width, so the three x axes line up
+            self.chart.ci.layout.setRowStretchFactor(row, stretch)
+        for plot in (self.equity_plot, self.drawdown_plot):
+            plot.setXLink(self.price_plot)
+        for plot in (self.price_plot, self.equity_plot):
+            plot.getAxis("bottom").setStyle(showValues=False)
+        self.price_plot.setLabel("left", "price")
+        self.equity_plot.setLabel("left", "equity (start = 1)")
+        self.drawdown_plot.setLabel("left", "drawdown %")
+        self.candles = CandlestickItem(CandleSeries("1m"))
+        self.price_plot.addItem(self.candles)
+        marker_pen = pg.mkPen("#000000", width=0.5)
+        self.entry_markers = pg.ScatterPlotItem(
+            symbol="t1", size=_MARKER_SIZE, brush=pg.mkBrush(RISE), pen=marker_pen, name="entry"
+        )
+        self.exit_markers = pg.ScatterPlotItem(
+            symbol="t", size=_MARKER_SIZE, brush=pg.mkBrush(FALL), pen=marker_pen, name="exit"
+        )
+        for markers in (self.entry_markers, self.exit_markers):
+            self.price_plot.addItem(markers)
+        self.legend = legend_above(self.equity_plot, columns=3)
         # Thin pens and peak downsampling: months of minutes are 100,000+ points, and a
         # wide pen or an undecimated line would hold the event loop for 100+ ms per redraw.
-        self.equity_curve = self.plot.plot([], [], pen=pg.mkPen(SERIES[0], width=1), name="strategy")
-        self.hold_curve = self.plot.plot([], [], pen=pg.mkPen(SERIES[1], width=1), name="buy & hold")
-        for curve in (self.equity_curve, self.hold_curve):
+        self.equity_curve = self.equity_plot.plot([], [], pen=pg.mkPen(SERIES[0], width=1), name="strategy")
+        self.hold_curve = self.equity_plot.plot([], [], pen=pg.mkPen(SERIES[1], width=1), name="buy & hold")
+        self.compare_curve = self.equity_plot.plot(
+            [], [], pen=pg.mkPen(SERIES[4], width=1, style=QtCore.Qt.PenStyle.DashLine)
+        )
+        self.drawdown_curve = self.drawdown_plot.plot(
+            [], [], pen=pg.mkPen(FALL, width=1), fillLevel=0.0, brush=pg.mkBrush(_translucent(FALL))
+        )
+        for curve in (self.equity_curve, self.hold_curve, self.compare_curve, self.drawdown_curve):
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
+
         self.trades = QtWidgets.QTableWidget(0, len(TRADE_COLUMNS), self)
         self.trades.setHorizontalHeaderLabels(TRADE_COLUMNS)
         self.trades.verticalHeader().setVisible(False)
         self.trades.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.trades.horizontalHeader().setStretchLastSection(True)
-        split = QtWidgets.QSplitter(self)
-        split.addWidget(self.plot)
-        split.addWidget(self.trades)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        self.tabs = QtWidgets.QTabWidget(self)
+        self.tabs.addTab(self.chart, "Chart")
+        self.tabs.addTab(self.trades, "Trades")
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(stats)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.note)
+        layout.addWidget(self.tabs, 1)
 
     def clear(self) -> None:
+        """Empty every figure, curve, marker and row (and the note)."""
         for label in self.stat_labels.values():
             label.setText("-")
-        self.equity_curve.setData([], [])
-        self.hold_curve.setData([], [])
+            label.setStyleSheet("")
+        for curve in (self.equity_curve, self.hold_curve, self.compare_curve, self.drawdown_curve):
+            curve.setData([], [])
+        self.compare_curve.opts["name"] = None
+        self.candles.set_series(CandleSeries("1m"))
+        self.entry_markers.setData([], [])
+        self.exit_markers.setData([], [])
         self.trades.setRowCount(0)
+        self.set_note("")
 
-    def show_result(self, result: BacktestResult, *, final: bool = True) -> None:
-        """Show statistics, curves and trades; ``final=False`` for a partial result."""
+    def set_note(self, text: str) -> None:
+        """A line above the tabs saying what the figures are (partial, loading); empty hides it."""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
+    def show_result(self, result: BacktestResult, *, final: bool = True, timeframe: str = "1m") -> None:
+        """Show statistics, candles with markers, curves and trades; ``final=False`` while loading."""
         s = result.statistics
-        if s is None or s.bars == 0:
+        if s.bars == 0:
             self.clear()
             return
         texts = {
-            "Total return": f"{s.total_return * 100:+.2f}%",
-            "Buy & hold": f"{s.buy_and_hold_return * 100:+.2f}%",
+            "Total return": percent(s.total_return),
+            "Buy & hold": percent(s.buy_and_hold_return),
+            "CAGR": percent(s.cagr),
             "Max drawdown": f"{s.max_drawdown * 100:.2f}%",
+            "Sharpe (daily)": f"{s.sharpe:.2f}",
+            "Profit factor": ratio(s.profit_factor),
             "Win rate": f"{s.win_rate * 100:.1f}%",
-            "Sharpe": f"{s.sharpe:.2f}",
             "Trades": f"{s.trades}",
+            "Avg trade": percent(s.average_trade),
+            "Avg holding": holding_text(s.average_holding_s),
+            "Exposure": f"{s.exposure * 100:.1f}%",
             "Bars": f"{s.bars:,}",
         }
         for name, text in texts.items():
             self.stat_labels[name].setText(text)
-        for name, value in (("Total return", s.total_return), ("Buy & hold", s.buy_and_hold_return)):
+        for name, value in (("Total return", s.total_return), ("Buy & hold", s.buy_and_hold_return),
+                            ("Avg trade", s.average_trade)):
             self.stat_labels[name].setStyleSheet(f"color: {change_color(value)};")
         x = result.start_ms.astype(np.float64) / 1000.0
+        self.candles.set_series(CandleSeries.from_arrays(
+            timeframe, x=x, open=result.open, high=result.high, low=result.low, close=result.close,
+            volume=np.zeros(len(x)),
+        ))
+        half_bar = timeframe_seconds(timeframe) / 2.0
+        table = result.trade_table
+        self.entry_markers.setData(table.entry_ms / 1000.0 + half_bar, table.entry_price)
+        closed = ~table.open
+        self.exit_markers.setData(table.exit_ms[closed] / 1000.0 + half_bar, table.exit_price[closed])
         self.equity_curve.setData(x, result.equity)
         self.hold_curve.setData(x, result.buy_and_hold)
+        self.drawdown_curve.setData(x, result.drawdown * 100.0)
         self._show_trades(result, MAX_TRADE_ROWS if final else PARTIAL_TRADE_ROWS)
 
+    def compare_with(self, other: BacktestResult | None, name: str = "") -> None:
+        """Draw another run's equity dashed beside this one (None removes it)."""
+        if self.compare_curve.name() and self.legend.getLabel(self.compare_curve) is not None:
+            self.legend.removeItem(self.compare_curve)
+        if other is None or other.statistics.bars == 0:
+            self.compare_curve.setData([], [])
+            return
+        self.compare_curve.setData(other.start_ms / 1000.0, other.equity)
+        self.compare_curve.opts["name"] = name
+        self.legend.addItem(self.compare_curve, name)
+
     def _show_trades(self, result: BacktestResult, limit: int) -> None:
-        shown = result.trades[-limit:][::-1]  # newest first
+        shown = result.trade_table.records(last=limit)[::-1]  # newest first
         self.trades.setUpdatesEnabled(False)
         self.trades.setRowCount(len(shown))
         for row, t in enumerate(shown):
             cells = (
-                _kst(t.entry_ms), format_price(t.entry_price), _kst(t.exit_ms),
-                format_price(t.exit_price), f"{t.net_return * 100:+.2f}%", "open" if t.open else "closed",
+                _kst_minute(t.entry_ms), format_price(t.entry_price), _kst_minute(t.exit_ms),
+                format_price(t.exit_price), f"{t.net_return * 100:+.2f}%",
+                holding_text((t.exit_ms - t.entry_ms) / 1000.0), "open" if t.open else "closed",
             )
             for column, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
                 if column == 4:
                     item.setForeground(QtGui.QBrush(QtGui.QColor(change_color(t.net_return))))
                 self.trades.setItem(row, column, item)
+        self.trades.resizeColumnsToContents()  # whole dates and times, never cut off
         self.trades.setUpdatesEnabled(True)
 
 
-def _kst(ms: int) -> str:
+def _kst_minute(ms: int) -> str:
+    """``2026-11-30 14:05`` in KST."""
     return datetime.fromtimestamp(ms / 1000, tz=KST).strftime("%Y-%m-%d %H:%M")
+
+
+def _translucent(colour: str) -> QtGui.QColor:
+    shade = QtGui.QColor(colour)
+    shade.setAlpha(90)
+    return shade

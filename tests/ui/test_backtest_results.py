@@ -1,0 +1,225 @@
+"""What a trader sees of a backtest: a long load asks first, a cancelled run says it is partial,
+a failed run leaves nothing stale, and the results are readable: candles with entry and exit
+markers on one time axis with equity and drawdown, full-width plots, whole trade times, the
+runs list for comparing, and a parameter sweep that keeps the UI responsive."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import numpy as np
+import pytest
+from PyQt6 import QtCore, QtWidgets
+
+from backbone import MarketDataBackbone
+from backbone.sim import ExchangeSimulator
+from tests.ui.conftest import wait_until
+from ui.backtest.panel import BacktestPanel
+from ui.timeframes import timeframe_seconds
+
+
+def _panel(qtbot: Any, backbone: MarketDataBackbone) -> BacktestPanel:
+    panel = BacktestPanel(backbone)
+    qtbot.addWidget(panel)
+    panel.resize(1400, 860)
+    panel.show()
+    return panel
+
+
+def _form(panel: BacktestPanel, timeframe: str, days: int, *, fast: int = 6, slow: int = 24) -> None:
+    form = panel.form
+    form.market.setText("KRW-BTC")
+    form.timeframe.setCurrentText(timeframe)
+    today = QtCore.QDate.currentDate()
+    form.start_date.setDate(today.addDays(-days))
+    form.end_date.setDate(today)
+    form.select_strategy("ma_cross")
+    form.parameter_boxes["ma_cross"]["fast"].setValue(fast)
+    form.parameter_boxes["ma_cross"]["slow"].setValue(slow)
+
+
+async def _run(panel: BacktestPanel) -> None:
+    task = panel.run()
+    assert task is not None
+    await task
+    assert panel.state == "done", panel.message.text()
+
+
+async def test_a_load_of_thousands_of_pages_says_how_many_and_how_long_and_asks_first(
+    qtbot: Any, backbone: MarketDataBackbone, simulator: ExchangeSimulator
+) -> None:
+    panel = _panel(qtbot, backbone)
+    _form(panel, "1m", 900)
+    calls = simulator.stats.calls["candle"]
+    assert panel.run() is None
+    question = panel.confirm.text.text()
+    assert panel.confirm.isVisible() and panel.state == "confirming"
+    assert "pages of 200 candles" in question and "about" in question and "Load it?" in question
+    pages = int(question.split("up to ")[1].split(" pages")[0].replace(",", ""))
+    assert pages >= 900 * 1440 // 200
+    panel.decline_load()
+    assert not panel.confirm.isVisible() and panel.state == "idle"
+    assert simulator.stats.calls["candle"] == calls  # nothing was fetched while asking
+
+    assert panel.run() is None
+    task = panel.confirm_load()
+    assert task is not None and panel.state == "running"
+    await wait_until(lambda: panel.last_event is not None and panel.last_event.pages_done >= 1)
+    panel.cancel()
+    await wait_until(task.done)
+
+
+async def test_after_a_cancel_the_statistics_say_they_are_partial(
+    qtbot: Any, backbone: MarketDataBackbone
+) -> None:
+    panel = _panel(qtbot, backbone)
+    _form(panel, "1m", 60)
+    task = panel.run()
+    assert task is not None
+    await wait_until(lambda: panel._engine is not None and panel._engine.bars >= 600)
+    panel.cancel()
+    await wait_until(task.done)
+    assert panel.state == "cancelled"
+    assert panel.results.note.isVisible()
+    assert panel.results.note.text().startswith("Partial result: cancelled after")
+    assert panel.results.stat_labels["Bars"].text() == f"{panel.result.statistics.bars:,}"
+    assert panel.runs_table.rowCount() == 1 and panel.runs_table.item(0, len_runs(panel) - 1).text() == "partial"
+
+
+def len_runs(panel: BacktestPanel) -> int:
+    return panel.runs_table.columnCount()
+
+
+async def test_a_run_with_no_candles_resets_the_bar_and_clears_the_old_plot(
+    qtbot: Any, backbone: MarketDataBackbone
+) -> None:
+    panel = _panel(qtbot, backbone)
+    _form(panel, "1h", 3)
+    await _run(panel)
+    assert panel.progress.value() == 100 and len(panel.results.equity_curve.xData) > 0
+    panel.form.timeframe.setCurrentText("1d")
+    panel.form.start_date.setDate(QtCore.QDate(2012, 1, 1))  # years before the exchange opened
+    panel.form.end_date.setDate(QtCore.QDate(2012, 1, 20))
+    task = panel.run()
+    assert task is not None
+    assert await task is None
+    assert panel.state == "failed" and "No 1d candles" in panel.message.text()
+    assert panel.progress.value() == 0
+    assert panel.results.equity_curve.xData is None or len(panel.results.equity_curve.xData) == 0
+    assert len(panel.results.candles.series) == 0
+    assert panel.results.stat_labels["Total return"].text() == "-"
+
+
+async def test_results_show_candles_with_trade_markers_over_equity_and_drawdown(
+    qtbot: Any, backbone: MarketDataBackbone
+) -> None:
+    panel = _panel(qtbot, backbone)
+    _form(panel, "5m", 2)
+    await _run(panel)
+    result, view = panel.result, panel.results
+    assert result is not None
+    table = result.trade_table
+    assert len(table) > 2
+    half = timeframe_seconds("5m") / 2
+    entries = view.entry_markers.getData()
+    np.testing.assert_allclose(entries[0], table.entry_ms / 1000 + half)
+    np.testing.assert_allclose(entries[1], table.entry_price)
+    assert len(view.exit_markers.getData()[0]) == int((~table.open).sum())
+    assert len(view.candles.series) == result.statistics.bars
+    assert view.drawdown_curve.yData.min() == pytest.approx(-100 * result.statistics.max_drawdown)
+    view.price_plot.setXRange(float(view.candles.series.x[100]), float(view.candles.series.x[200]), padding=0)
+    qtbot.wait(20)
+    assert view.equity_plot.getViewBox().viewRange()[0] == pytest.approx(view.price_plot.getViewBox().viewRange()[0])
+    assert view.drawdown_plot.getViewBox().viewRange()[0] == pytest.approx(view.price_plot.getViewBox().viewRange()[0])
+    s = result.statistics
+    assert view.stat_labels["Profit factor"].text() == (f"{s.profit_factor:.2f}" if np.isfinite(s.profit_factor) else "∞")
+    assert view.stat_labels["Exposure"].text() == f"{s.exposure * 100:.1f}%"
+    assert view.stat_labels["CAGR"].text().endswith("%") and view.stat_labels["Avg holding"].text() != "-"
+
+
+async def test_the_equity_plot_spans_the_width_with_its_legend_off_the_curves_and_times_whole(
+    qtbot: Any, backbone: MarketDataBackbone
+) -> None:
+    panel = _panel(qtbot, backbone)
+    _form(panel, "5m", 2)
+    await _run(panel)
+    view = panel.results
+    qtbot.wait(50)
+    equity_box = view.equity_plot.getViewBox().sceneBoundingRect()
+    assert equity_box.width() >= 0.8 * view.tabs.width()
+    assert not view.legend.sceneBoundingRect().intersects(equity_box)
+    view.tabs.setCurrentWidget(view.trades)
+    qtbot.wait(20)
+    metrics = view.trades.fontMetrics()
+    for column in (0, 2):
+        text = view.trades.item(0, column).text()
+        assert len(text) == len("2026-01-01 09:00")
+        assert view.trades.columnWidth(column) >= metrics.horizontalAdvance(text)
+
+
+async def test_the_moving_average_type_is_a_choice_not_a_number(qtbot: Any, backbone: MarketDataBackbone) -> None:
+    panel = _panel(qtbot, backbone)
+    panel.form.select_strategy("ma_cross")
+    kind = panel.form.parameter_boxes["ma_cross"]["kind"]
+    assert isinstance(kind, QtWidgets.QComboBox)
+    assert [kind.itemText(i) for i in range(kind.count())] == ["Simple", "Exponential"]
+    kind.setCurrentText("Exponential")
+    assert panel.form.settings().parameters["kind"] == 1.0
+
+
+async def test_runs_are_listed_and_two_can_be_compared(qtbot: Any, backbone: MarketDataBackbone) -> None:
+    panel = _panel(qtbot, backbone)
+    _form(panel, "15m", 3, fast=5, slow=20)
+    await _run(panel)
+    first = panel.result
+    _form(panel, "15m", 3, fast=10, slow=40)
+    await _run(panel)
+    table = panel.runs_table
+    assert table.rowCount() == 2
+    assert table.item(0, 0).text() == "2" and "Fast period 10" in table.item(0, 5).text()
+    assert table.item(1, 6).text() == f"{first.statistics.total_return * 100:+.2f}%"
+    table.selectAll()
+    assert [run.number for run in panel.selected_runs()] == [2, 1]
+    compare = panel.results.compare_curve
+    np.testing.assert_allclose(compare.yData, first.equity)
+    assert panel.results.legend.getLabel(compare).text == "run #1"
+    table.clearSelection()
+    table.selectRow(1)
+    assert panel.results.stat_labels["Total return"].text() == f"{first.statistics.total_return * 100:+.2f}%"
+
+
+async def test_a_parameter_sweep_fills_a_heat_map_with_progress_while_the_ui_keeps_running(
+    qtbot: Any, backbone: MarketDataBackbone, simulator: ExchangeSimulator
+) -> None:
+    panel = _panel(qtbot, backbone)
+    _form(panel, "1m", 2)
+    await _run(panel)
+    calls = simulator.stats.calls["candle"]
+    view = panel.sweep_view
+    view.x_axis.set_range(4, 40, 10)
+    view.y_axis.set_range(50, 140, 10)
+    progress: list[int] = []
+    view.progress.valueChanged.connect(progress.append)
+    ticks = 0
+
+    async def heartbeat() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    beating = asyncio.ensure_future(heartbeat())
+    task = panel.run_sweep()
+    assert task is not None
+    await task
+    beating.cancel()
+    sweep = panel.sweep
+    assert sweep is not None and sweep.done == sweep.size == 100
+    assert view.progress.value() == 100
+    assert any(0 < value < 100 for value in progress)  # the bar moved while it ran
+    assert ticks >= 3  # the loop ran other work between grid cells
+    np.testing.assert_array_equal(view.image.image, sweep.grid("total_return"))
+    assert view.image.image.shape == (10, 10)
+    assert view.best.text().startswith("Best total return")
+    assert simulator.stats.calls["candle"] == calls  # the sweep reused the loaded candles
