@@ -111,6 +111,15 @@ def _ui_stall_rows(result: dict[str, Any]) -> list[Row]:
              f"{result['stalls_over_100ms']} over 100 ms in {result['backfill_s']} s")]
 
 
+def _sweep_rows(result: dict[str, Any]) -> list[Row]:
+    what = f"backtest parameter sweep, 10 x 10 pairs over {result['candles']:,} candles"
+    return [
+        (what, key, f"{row['sweep_s']} s ({row['per_pair_ms']} ms a pair, longest {row['longest_pair_ms']} ms), "
+                    f"x{row['shared_vs_independent']} vs independent runs")
+        for key, row in ((k, result[k]) for k in ("ma_cross", "breakout") if k in result)
+    ]
+
+
 def _soak_rows(result: dict[str, Any]) -> list[Row]:
     return [(f"soak, {result['minutes']} min, {result['clients']} clients, faults on", "verdict",
              f"{'PASS' if result['passed'] else 'FAIL'}: {result['requests']} requests, {result['succeeded']} ok, "
@@ -125,6 +134,7 @@ HEADLINES: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "chart": _chart_rows,
     "memory": _memory_rows,
     "ui_stall": _ui_stall_rows,
+    "sweep": _sweep_rows,
     "soak": _soak_rows,
 }
 

@@ -44,6 +44,8 @@ BENCHMARKS: dict[str, Benchmark] = {
         Benchmark("concurrency", "bench.concurrency_bench", "print_figures", "100 mixed clients"),
         Benchmark("chart", "bench.chart_bench", "_print", "chart frame times over 100,000 candles"),
         Benchmark("memory", "bench.memory_bench", "print_figures", "backtest RSS holding 1,000,000 candles"),
+        Benchmark("sweep", "bench.sweep_bench", "print_figures",
+                  "backtest parameter sweep: 100 pairs over 100,000 candles"),
         Benchmark("ui_stall", "bench.ui_stall_bench", "print_figures",
                   "longest event-loop stall of the app while the backtest tab backfills"),
         Benchmark("sim_throughput", "bench.sim_throughput", None, "the simulator alone, rate limits off"),
