@@ -2,7 +2,7 @@
 
 A child process (so nothing else inflates its figures) fills a fresh SQLite
 cache with the candles and their coverage, then runs the backtest panel's own
-path without the window: ``stream_candle_data`` (LOW, all from storage) into
+path without the window: ``stream_candle_columns`` (LOW, all from storage) into
 ``IncrementalBacktest`` chunk by chunk, then the final pass. A thread samples
 the process's RSS every 10 ms; the figures are RSS before the backtest, the
 peak during it, and the peak minus the baseline per candle.
@@ -93,7 +93,7 @@ async def _child(count: int) -> dict[str, Any]:
     from backbone import MarketDataBackbone, Priority
     from backbone.sim import ExchangeSimulator
     from ui.models.backtest.engine import IncrementalBacktest
-    from ui.models.backtest.strategies import STRATEGIES, CandleColumns
+    from ui.models.backtest.strategies import STRATEGIES
 
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as folder:
         db = str(Path(folder) / "cache.sqlite")
@@ -108,10 +108,10 @@ async def _child(count: int) -> dict[str, Any]:
                 engine = IncrementalBacktest(strategy, strategy.defaults(), fee=0.0005, bar_seconds=60.0)
                 started = time.perf_counter()
                 with _PeakRss() as peak:
-                    async for chunk in backbone.stream_candle_data(
+                    async for chunk in backbone.stream_candle_columns(
                         "KRW-BTC", "1m", start_time=start, end_time=end, priority=Priority.LOW
                     ):
-                        engine.add(CandleColumns.from_upbit(chunk))
+                        engine.add(chunk)
                     result = engine.finish()
                 run_s = time.perf_counter() - started
                 held = engine.bars

@@ -12,7 +12,7 @@ from backbone.sim import ExchangeSimulator
 from tests.ui.conftest import wait_until
 from tests.ui.test_backtest_engine import reference_backtest
 from ui.backtest.panel import BacktestPanel
-from ui.models.backtest.strategies import STRATEGIES, CandleColumns
+from ui.models.backtest.strategies import STRATEGIES
 
 
 async def test_three_day_backtest_runs_to_100_percent_with_reference_statistics(
@@ -43,7 +43,8 @@ async def test_three_day_backtest_runs_to_100_percent_with_reference_statistics(
     answer = await backbone.get_candle_data(
         "KRW-BTC", "5m", start_time=settings.start, end_time=settings.end
     )
-    candles = CandleColumns.from_upbit(answer.data)
+    candles = answer.candles
+    assert candles is not None
     assert len(candles) == result.statistics.bars > 2 * 288 * 0.8
     positions = STRATEGIES["ma_cross"].positions(candles, {"fast": 6, "slow": 24})
     ref = reference_backtest(candles.close, positions, 0.0005, 300, candles.start_ms)

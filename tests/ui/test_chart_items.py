@@ -7,6 +7,7 @@ import pyqtgraph as pg
 import pytest
 from PyQt6 import QtCore, QtGui
 
+from backbone import CandleColumns
 from ui.chart.candle_item import CandlestickItem, VolumeItem
 from ui.colors import FALL, RISE
 from ui.models.chart.series import CandleSeries
@@ -93,17 +94,19 @@ def test_live_trade_updates_then_appends() -> None:
 
 def test_merge_prepends_older_history_without_duplicates() -> None:
     series = CandleSeries("1m")
-    newer = [_candle(f"2024-01-01T00:0{m}:00", 10 + m) for m in range(3, 6)]
-    older = [_candle(f"2024-01-01T00:0{m}:00", 10 + m) for m in range(0, 4)]
+    newer = _candles(range(3, 6))
+    older = _candles(range(0, 4))
     series.replace(newer)
     assert series.merge(older) == 3
     assert list(series.close) == [10, 11, 12, 13, 14, 15]
     assert series.merge(older) == 0
 
 
-def _candle(utc: str, price: float) -> dict[str, object]:
-    return {"candle_date_time_utc": utc, "opening_price": price, "high_price": price,
-            "low_price": price, "trade_price": price, "candle_acc_trade_volume": 1.0}
+def _candles(minutes: range) -> CandleColumns:
+    """Candles at 2024-01-01 00:MM UTC whose every price is 10 + MM."""
+    start_ms = [1_704_067_200_000 + 60_000 * m for m in minutes]
+    prices = [10.0 + m for m in minutes]
+    return CandleColumns.from_ohlcv(start_ms, prices, prices, prices, prices, [1.0] * len(prices))
 
 
 def test_item_survives_an_empty_series(qtbot: object) -> None:

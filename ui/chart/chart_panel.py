@@ -164,7 +164,8 @@ class ChartPanel(QtWidgets.QWidget):
         for button in self._tf_buttons.buttons():
             button.setChecked(button.text() == timeframe)
         series = CandleSeries(timeframe)
-        series.replace(response.data)
+        assert response.candles is not None  # a candle answer always carries its columns
+        series.replace(response.candles)
         self.series = series
         self._history_exhausted = len(series) < INITIAL_COUNT
         self.view.set_series(series)
@@ -187,7 +188,8 @@ class ChartPanel(QtWidgets.QWidget):
         if not response.success:
             self._show_error(f"Could not load older history: {response.error}")
             return 0
-        added = self.series.merge(response.data)
+        assert response.candles is not None
+        added = self.series.merge(response.candles)
         if added == 0:
             self._history_exhausted = True  # nothing older exists
         else:

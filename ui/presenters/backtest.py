@@ -2,7 +2,7 @@
 
 Calls: ``list_markets(priority=HIGH)`` for the market search,
 ``metrics_snapshot()`` for the candle group's page rate (to size a load before it
-starts), ``new_request_id()``, ``stream_candle_data(..., priority=LOW,
+starts), ``new_request_id()``, ``stream_candle_columns(..., priority=LOW,
 progress=..., request_id=...)`` for the history, and ``cancel(id)``.
 """
 
@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
-from backbone import Priority
+from backbone import CandleColumns, Priority
 from ui.models.backtest.plan import LoadPlan, plan_load
 from ui.models.backtest.settings import BacktestSettings
-from ui.models.backtest.strategies import CandleColumns
 from ui.timeframes import timeframe_seconds
 
 if TYPE_CHECKING:
@@ -52,12 +51,12 @@ class BacktestPresenter:
         """The run's candles as ascending column chunks, while later ones load (LOW)."""
         self.request_id = self.backbone.new_request_id()
         try:
-            stream = self.backbone.stream_candle_data(
+            stream = self.backbone.stream_candle_columns(
                 settings.market, settings.timeframe, start_time=settings.start, end_time=settings.end,
                 priority=PRIORITY, progress=on_progress, request_id=self.request_id,
             )
             async for chunk in stream:
-                yield CandleColumns.from_upbit(chunk)
+                yield chunk
         finally:
             self.request_id = None
 

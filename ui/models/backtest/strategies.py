@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -71,22 +71,6 @@ class CandleColumns:
 
     def __len__(self) -> int:
         return len(self.close)
-
-    @classmethod
-    def from_upbit(cls, candles: list[Mapping[str, Any]]) -> CandleColumns:
-        """Build columns from Upbit-named candle dicts (ascending)."""
-        from ui.timeframes import upbit_start_ms
-
-        return cls(
-            start_ms=np.fromiter((upbit_start_ms(c) for c in candles), np.int64, len(candles)),
-            open=np.fromiter((c["opening_price"] for c in candles), np.float64, len(candles)),
-            high=np.fromiter((c["high_price"] for c in candles), np.float64, len(candles)),
-            low=np.fromiter((c["low_price"] for c in candles), np.float64, len(candles)),
-            close=np.fromiter((c["trade_price"] for c in candles), np.float64, len(candles)),
-            volume=np.fromiter(
-                (c["candle_acc_trade_volume"] for c in candles), np.float64, len(candles)
-            ),
-        )
 
     @classmethod
     def concatenate(cls, parts: list[CandleColumns]) -> CandleColumns:

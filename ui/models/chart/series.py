@@ -10,13 +10,13 @@ and a closed candle can be overwritten with the exchange's own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ui.timeframes import floor_ms, timeframe_seconds, upbit_start_ms
+from backbone.domain.candle_columns import CandleColumns
+from ui.timeframes import floor_ms, timeframe_seconds
 
 COLUMNS = ("x", "open", "high", "low", "close", "volume")
 
@@ -52,36 +52,34 @@ class CandleSeries:
         return series
 
     @staticmethod
-    def columns_from_upbit(candles: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
-        """Upbit-named candle dicts to numpy columns."""
-        n = len(candles)
+    def columns_from(candles: CandleColumns) -> dict[str, np.ndarray]:
+        """The backbone's candle columns as this series' columns (x in epoch seconds)."""
         return {
-            "x": np.fromiter((upbit_start_ms(c) / 1000.0 for c in candles), np.float64, n),
-            "open": np.fromiter((c["opening_price"] for c in candles), np.float64, n),
-            "high": np.fromiter((c["high_price"] for c in candles), np.float64, n),
-            "low": np.fromiter((c["low_price"] for c in candles), np.float64, n),
-            "close": np.fromiter((c["trade_price"] for c in candles), np.float64, n),
-            "volume": np.fromiter((c["candle_acc_trade_volume"] for c in candles), np.float64, n),
+            "x": candles.start_ms / 1000.0,
+            "open": candles.open,
+            "high": candles.high,
+            "low": candles.low,
+            "close": candles.close,
+            "volume": candles.volume,
         }
 
-    def replace(self, candles: Sequence[Mapping[str, Any]]) -> None:
-        """Drop everything and hold ``candles`` (Upbit dicts)."""
-        columns = self.columns_from_upbit(candles)
-        order = np.argsort(columns["x"], kind="stable")
+    def replace(self, candles: CandleColumns) -> None:
+        """Drop everything and hold ``candles`` (ascending, from the backbone)."""
+        columns = self.columns_from(candles)
         for name in COLUMNS:
-            setattr(self, name, columns[name][order])
+            setattr(self, name, np.array(columns[name], dtype=np.float64))  # writable: live trades
         # The exchange's forming candle already counts its trades up to its ``timestamp``.
-        self._last_trade_ms = max((int(c.get("timestamp") or 0) for c in candles), default=0)
+        self._last_trade_ms = int(candles.last_trade_ms.max()) if len(candles) else 0
         self._counted_ids.clear()
 
-    def merge(self, candles: Sequence[Mapping[str, Any]]) -> int:
+    def merge(self, candles: CandleColumns) -> int:
         """Add candles (older history usually); a start already held keeps the held one.
 
         Returns how many new candles were added.
         """
-        if not candles:
+        if not len(candles):
             return 0
-        columns = self.columns_from_upbit(candles)
+        columns = self.columns_from(candles)
         fresh = ~np.isin(columns["x"], self.x)
         if not fresh.any():
             return 0
@@ -91,12 +89,12 @@ class CandleSeries:
             setattr(self, name, joined[name][order])
         return int(fresh.sum())
 
-    def overwrite(self, candles: Sequence[Mapping[str, Any]]) -> int:
+    def overwrite(self, candles: CandleColumns) -> int:
         """Replace held candles by the exchange's ones with the same start (a closed minute's
         final values); candles not held are ignored. Returns how many were replaced."""
-        if not candles or not len(self.x):
+        if not len(candles) or not len(self.x):
             return 0
-        columns = self.columns_from_upbit(candles)
+        columns = self.columns_from(candles)
         index = np.searchsorted(self.x, columns["x"])
         held = (index < len(self.x)) & (self.x[np.minimum(index, len(self.x) - 1)] == columns["x"])
         for name in COLUMNS[1:]:
