@@ -20,6 +20,7 @@ from backbone.coordinator.single_flight import BeforePage, InflightPage, SingleF
 from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.clock import utc_to_ms
 from backbone.domain.errors import CancelledRequestError
+from backbone.domain.models import utc_now
 from backbone.domain.timeframes import PAGE_SIZE
 
 if TYPE_CHECKING:
@@ -142,8 +143,11 @@ class CandleRun:
         tail = self._cache.get(FORMING_KIND, forming_key(*self.key))
         if not isinstance(tail, FormingTail):
             return
+        # Only the slot still forming now: one that closed since the tail was cached has
+        # final values on the exchange that the cached copy lacks.
+        forming_now = self.request.timeframe.floor(utc_now())
         for a, b in missing:
-            lo, hi = max(a, tail.start), min(b, tail.end)
+            lo, hi = max(a, tail.start, forming_now), min(b, tail.end)
             if lo < hi:  # only slots storage still lacks: a closed slot's stored candle wins
                 self.known.append((lo, hi))
                 self.keep_fresh(tail.candles.between(utc_to_ms(lo), utc_to_ms(hi)))

@@ -275,7 +275,9 @@ class WebSocketHub:
         subscriptions = [self._subscription(block) for block in blocks]
         conn.ticket, conn.format = ticket, fmt
         conn.subscriptions = subscriptions
-        conn.cursors.clear()
+        # A stream that stays subscribed carries on where it was: Upbit's realtime feed has
+        # no pause while a connection changes its subscriptions, so no trade may fall between.
+        previous, conn.cursors = conn.cursors, {}
         now = now_ms()
         snapshot: list[dict[str, Any]] = []
         for sub in subscriptions:
@@ -288,7 +290,7 @@ class WebSocketHub:
                 )
                 if message is not None:
                     snapshot.append(message)
-                conn.cursors[key] = self._cursor(sub, market, now)
+                conn.cursors[key] = previous.get(key, self._cursor(sub, market, now))
         await self._deliver(conn, snapshot)
 
     def _subscription(self, block: dict[str, Any]) -> Subscription:

@@ -16,6 +16,7 @@ from backbone.coordinator import CandleRequest, Coordinator
 from backbone.coordinator.planner import split_pages
 from backbone.domain.models import utc_now
 from backbone.domain.priority import Priority
+from backbone.domain.timeframes import TIMEFRAMES
 from backbone.storage import MarketStore, MemoryCache
 from tests.coordinator.helpers import (
     M1,
@@ -360,3 +361,22 @@ async def test_leaving_a_stream_early_stops_its_pages(simulator: Any, coordinato
     await asyncio.sleep(0.5)
     assert candle_calls(simulator) == calls < 15  # 2 days are 15 pages
     assert coordinator.inflight_pages() == 0
+
+
+async def test_a_candle_that_closed_since_it_was_cached_as_forming_comes_final_from_the_exchange(
+    simulator: Any, coordinator: Coordinator
+) -> None:
+    seconds = TIMEFRAMES["1s"]
+    request = CandleRequest(BTC, seconds, count=5)
+    first = await coordinator.get_candles(request)
+    forming = first.candles[-1].start
+    # Let that second close, well within the memory cache's budget.
+    closed_in = (forming + timedelta(seconds=1) - utc_now()).total_seconds()
+    await asyncio.sleep(max(closed_in, 0.0) + 0.05)
+
+    again = await coordinator.get_candles(request)
+
+    truth = await direct_candles(simulator, BTC, seconds, forming, forming + timedelta(seconds=1))
+    held = next(c for c in again.candles if c.start == forming)
+    assert again.upstream_calls >= 1
+    assert [held] == truth

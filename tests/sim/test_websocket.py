@@ -266,3 +266,24 @@ async def test_idle_connections_are_closed_but_busy_ones_stay(
         )
         messages = await collect(ws, 1.2)  # order books flow several times a second
         assert len(messages) >= 3 and not ws.closed
+
+
+async def test_changing_subscriptions_loses_no_trade_of_a_stream_that_stays(
+    simulator: ExchangeSimulator, session: aiohttp.ClientSession
+) -> None:
+    async with session.ws_connect(simulator.ws_url) as ws:
+        trade = {"type": "trade", "codes": ["KRW-BTC"], "is_only_realtime": True}
+        await ws.send_str(json.dumps([{"ticket": "a"}, trade]))
+        received = await collect(ws, 1.0)
+        for ticket in range(12):  # each change arrives between two pushes (within 5 requests a second)
+            await ws.send_str(json.dumps([{"ticket": str(ticket)}, trade, {"type": "orderbook", "codes": ["KRW-BTC"]}]))
+            received += await collect(ws, 0.25)
+    assert not [m for m in received if "error" in m]
+    ids = sorted({m["sequential_id"] for m in received if m["type"] == "trade"})
+    async with session.get(
+        f"{simulator.rest_url}/trades/ticks", params={"market": "KRW-BTC", "count": "500"}
+    ) as response:
+        listed = {t["sequential_id"] for t in await response.json()}
+    between = {i for i in listed if ids[0] <= i <= ids[-1]}
+    assert len(ids) >= 2
+    assert between - set(ids) == set()

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from ui.models.chart.series import CandleSeries
+from ui.timeframes import CHART_TIMEFRAMES
+
+# The chart also offers Upbit's one-second candles, as Upbit's own chart does.
+TIMEFRAMES: tuple[str, ...] = ("1s", *CHART_TIMEFRAMES)
 
 FUTURE_MARGIN_CANDLES = 8  # empty room kept right of the live candle
 EDGE_CANDLES = 5  # ask for older history when the view comes this close to the oldest candle

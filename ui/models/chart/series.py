@@ -89,14 +89,14 @@ class CandleSeries:
             setattr(self, name, joined[name][order])
         return int(fresh.sum())
 
-    def overwrite(self, candles: CandleColumns) -> int:
-        """Replace held candles by the exchange's ones with the same start (a closed minute's
-        final values); candles not held are ignored. Returns how many were replaced."""
+    def overwrite_closed(self, candles: CandleColumns) -> int:
+        """Replace held closed candles (all but the forming last one) by the exchange's ones
+        with the same start: their final values. Returns how many were replaced."""
         if not len(candles) or not len(self.x):
             return 0
         columns = self.columns_from(candles)
         index = np.searchsorted(self.x, columns["x"])
-        held = (index < len(self.x)) & (self.x[np.minimum(index, len(self.x) - 1)] == columns["x"])
+        held = (index < len(self.x) - 1) & (self.x[np.minimum(index, len(self.x) - 1)] == columns["x"])
         for name in COLUMNS[1:]:
             getattr(self, name)[index[held]] = columns[name][held]
         return int(held.sum())
