@@ -369,7 +369,7 @@ async def test_a_candle_that_closed_since_it_was_cached_as_forming_comes_final_f
     seconds = TIMEFRAMES["1s"]
     request = CandleRequest(BTC, seconds, count=5)
     first = await coordinator.get_candles(request)
-    forming = first.candles[-1].start
+    forming = first.candles.to_candles()[-1].start
     # Let that second close, well within the memory cache's budget.
     closed_in = (forming + timedelta(seconds=1) - utc_now()).total_seconds()
     await asyncio.sleep(max(closed_in, 0.0) + 0.05)
@@ -377,6 +377,6 @@ async def test_a_candle_that_closed_since_it_was_cached_as_forming_comes_final_f
     again = await coordinator.get_candles(request)
 
     truth = await direct_candles(simulator, BTC, seconds, forming, forming + timedelta(seconds=1))
-    held = next(c for c in again.candles if c.start == forming)
+    held = next(c for c in again.candles.to_candles() if c.start == forming)
     assert again.upstream_calls >= 1
     assert [held] == truth
