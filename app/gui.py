@@ -17,6 +17,7 @@ from app.settings import APPLICATION, ORGANISATION, AppSettings, qsettings
 from app.source import DataSource, open_source
 from backbone import LoadThresholds, MarketDataBackbone
 from ui.main_window import MainWindow
+from ui.models.favourites import Favourites
 from ui.settings_dialog import SettingsDialog
 from ui.theme import THEMES, app_icon, apply_theme
 
@@ -68,7 +69,7 @@ async def run_window(
         settings.save(store)
         apply_theme(app, theme)
 
-    panels = build_panels(backbone)
+    panels = build_panels(backbone, Favourites(store))
     window = MainWindow(
         backbone, source.label, panels.tabs, settings=store, on_settings=edit_settings, on_theme=set_theme
     )

@@ -11,6 +11,7 @@ from ui.backtest.panel import BacktestPanel
 from ui.chart.chart_panel import ChartPanel
 from ui.livebot.panel import LiveBotPanel
 from ui.markets_panel import MarketsPanel
+from ui.models.favourites import Favourites
 from ui.monitor.panel import SystemMonitorPanel
 from ui.panel import Panel, require_panel
 from ui.screener.panel import ScreenerPanel
@@ -57,11 +58,13 @@ def show_in_tabs(widget: QWidget) -> None:
         parent.setCurrentWidget(widget)
 
 
-def build_panels(backbone: MarketDataBackbone) -> Panels:
-    """Every tab, wired: double-clicking a market in a list opens it in the chart."""
-    markets = MarketsPanel(backbone)
+def build_panels(backbone: MarketDataBackbone, favourites: Favourites | None = None) -> Panels:
+    """Every tab, wired: double-clicking a market in a list opens it in the chart, and the
+    lists share one set of ``favourites`` (remembered where its store keeps it)."""
+    favourites = favourites if favourites is not None else Favourites()
+    markets = MarketsPanel(backbone, favourites=favourites)
     chart = ChartPanel(backbone)
-    screener = ScreenerPanel(backbone)
+    screener = ScreenerPanel(backbone, favourites=favourites)
     backtest = BacktestPanel(backbone)
     livebot = LiveBotPanel(backbone)
     monitor = SystemMonitorPanel(backbone)

@@ -16,6 +16,7 @@ from tests.ui.conftest import wait_until
 from ui.chart.chart_panel import ChartPanel
 from ui.main_window import MainWindow
 from ui.markets_panel import MarketsPanel
+from ui.models.market_list import MARKET
 from ui.panel import Panel
 from ui.screener.panel import ScreenerPanel
 
@@ -62,8 +63,9 @@ async def test_double_clicking_a_market_selects_the_chart_tab_and_tabs_still_swi
     else:
         assert await lists.load_markets()
     table = lists.table
-    index = table.model().index(0, 0)
-    market = index.data()
+    market = lists.shown_markets()[0]
+    index = table.model().index(0, lists.model.columns.index(MARKET))
+    assert index.data() == market
     rect = table.visualRect(index)
     # A real double-click is a press, release and double-click event on the same cell.
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())

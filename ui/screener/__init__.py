@@ -1,1 +1,1 @@
-"""The screener: every KRW market in a sortable, filterable, refreshing table."""
+"""The screener: markets by quote currency in a sortable, filterable, refreshing table."""

@@ -1,0 +1,87 @@
+"""How long the window freezes when the user switches to the Screener (and Markets) tab.
+
+Opens the whole app offscreen on a qasync loop (simulator in-process at 30 ms latency),
+waits until the screener and markets tables hold live prices, then switches tabs
+``ROUNDS`` times: each switch is timed from ``setCurrentWidget`` until Qt has painted the
+tab (a forced synchronous repaint), which is the stall the user feels.
+Tickers keep refreshing meanwhile, as in real use.
+
+    python -m bench.tab_switch_bench [--rounds N]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.ui_stall_bench import print_figures
+
+ROUNDS = 20
+
+
+async def _measure(rounds: int) -> dict[str, Any]:
+    from app.panels import build_panels
+    from backbone import MarketDataBackbone
+    from backbone.sim import ExchangeSimulator
+    from ui.main_window import MainWindow
+
+    sim = ExchangeSimulator(port=0, latency_ms=30, jitter_ms=5)
+    await sim.start()
+    figures: dict[str, Any] = {"rounds": rounds}
+    with tempfile.TemporaryDirectory() as folder:
+        backbone = MarketDataBackbone(sim.rest_url, sim.ws_url, str(Path(folder) / "switch.sqlite"))
+        await backbone.start()
+        panels = build_panels(backbone)
+        window = MainWindow(backbone, "SIMULATED DATA", panels.tabs)
+        window.resize(1280, 820)
+        window.show()
+        panels.start()
+        for _ in range(300):  # up to 30 s for the first prices in both lists
+            if all(panels.panel(i).is_ready() for i in (0, 2)):
+                break
+            await asyncio.sleep(0.1)
+        backtest = panels.widget("Backtest")
+        for title in ("Screener", "Markets"):
+            target = panels.widget(title)
+            samples = []
+            for _ in range(rounds):
+                window.tabs.setCurrentWidget(backtest)
+                window.repaint()
+                await asyncio.sleep(0.1)
+                started = time.perf_counter()
+                window.tabs.setCurrentWidget(target)
+                window.repaint()  # lays out and paints the tab now, as showing it on screen does
+                samples.append((time.perf_counter() - started) * 1000)
+                await asyncio.sleep(0.1)
+            values = np.array(samples)
+            key = title.lower()
+            figures[f"{key}_switch_p50_ms"] = round(float(np.percentile(values, 50)), 1)
+            figures[f"{key}_switch_max_ms"] = round(float(values.max()), 1)
+        await panels.stop()
+        window.close()
+        await backbone.stop()
+    await sim.stop()
+    return figures
+
+
+def measure(rounds: int = ROUNDS) -> dict[str, Any]:
+    """Run the measurement on a qasync loop in this process."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import qasync
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setQuitOnLastWindowClosed(False)
+    return qasync.run(_measure(rounds))
+
+
+if __name__ == "__main__":
+    count = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else ROUNDS
+    print_figures(measure(count))
