@@ -25,6 +25,7 @@ from backbone.coordinator.candle_run import (
     clip_pages,
     forming_key,
 )
+from backbone.coordinator.derived import derive_from_minutes
 from backbone.coordinator.gap_fill import fill_gaps
 from backbone.coordinator.planner import count_end, history_floor, range_bounds
 from backbone.coordinator.progress import ProgressCallback
@@ -112,6 +113,7 @@ class CandleService:
         try:
             assert request.start is not None  # a range request, checked on construction
             start, end = range_bounds(timeframe, request.start, request.end, utc_now())
+            await derive_from_minutes(self._store, request.market, timeframe, start, end)
             pages = await run.fetch(start, end, newest_first=False) if start < end else []
             previous: CandleColumns | None = None
             for (segment_start, segment_end), page in clip_pages(pages, start, end):
@@ -168,6 +170,7 @@ class CandleService:
         start, end = range_bounds(request.timeframe, request.start, request.end, utc_now())
         if start >= end:
             return CandleColumns.empty(request.market, request.timeframe)
+        await derive_from_minutes(self._store, request.market, request.timeframe, start, end)
         pages = await run.fetch(start, end, newest_first=False)
         await run.wait(pages)
         candles = await run.read(start, end)
@@ -187,6 +190,8 @@ class CandleService:
         wanted = request.count or 1
         end = count_end(timeframe, request.end, utc_now())
         floor = history_floor(timeframe)
+        reach = floor if wanted >= timeframe.count_between(floor, end) else timeframe.shift(end, -wanted)
+        await derive_from_minutes(self._store, request.market, timeframe, reach, end)
         known_from = end  # [known_from, end) is complete in storage or fresh in hand
         known = 0
         while True:
