@@ -9,7 +9,7 @@ survive every refresh.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from PyQt6 import QtCore, QtGui, QtWidgets
@@ -31,12 +31,25 @@ from ui.models.market_list import (
 
 SORT_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1  # raw values for sorting
 STAR_COLOUR = "#f0b90b"
-_RIGHT = int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
-_CENTRE = int(QtCore.Qt.AlignmentFlag.AlignCenter)
+_DISPLAY = QtCore.Qt.ItemDataRole.DisplayRole
+_FOREGROUND = QtCore.Qt.ItemDataRole.ForegroundRole
 
 
-class MarketTableModel(QtCore.QAbstractTableModel):
-    """``rows`` under ``columns``; a starred market shows a filled star."""
+def _alignment(column: Column) -> QtCore.Qt.AlignmentFlag:
+    if column.kind is Kind.STAR:
+        return QtCore.Qt.AlignmentFlag.AlignCenter
+    if column.numeric:
+        return QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
+    return QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignVCenter
+
+
+class MarketTableModel(QtGui.QStandardItemModel):
+    """``rows`` under ``columns``; a starred market shows a filled star.
+
+    The cells are Qt items filled when a row changes, not answered from Python on
+    every paint: a view asks about eight roles per visible cell each time it paints,
+    and answering those in Python made showing the tab take tens of milliseconds.
+    """
 
     def __init__(
         self,
@@ -45,80 +58,64 @@ class MarketTableModel(QtCore.QAbstractTableModel):
         favourites: Favourites,
         parent: QtCore.QObject | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(0, len(columns), parent)
         self.rows = rows
         self.columns = tuple(columns)
         self.favourites = favourites
         self._star = next((i for i, c in enumerate(self.columns) if c.kind is Kind.STAR), None)
-        self._roles: dict[int, Callable[[MarketRow, Column], Any]] = {
-            QtCore.Qt.ItemDataRole.DisplayRole: self._display,
-            SORT_ROLE: self._sort,
-            QtCore.Qt.ItemDataRole.ForegroundRole: self._foreground,
-            QtCore.Qt.ItemDataRole.TextAlignmentRole: self._alignment,
-        }
+        for i, column in enumerate(self.columns):
+            header = QtGui.QStandardItem(column.title)
+            if column.tooltip:
+                header.setToolTip(column.tooltip)
+            self.setHorizontalHeaderItem(i, header)
         rows.watch(self)
         favourites.on_change(self._starred)
+        self.rows_inserted()
 
     # -- events from the rows ---------------------------------------------------------------
 
     def rows_inserting(self, first: int, last: int) -> None:
-        self.beginInsertRows(QtCore.QModelIndex(), first, last)
+        """Nothing to do before: the items are appended once the rows exist."""
 
     def rows_inserted(self) -> None:
-        self.endInsertRows()
+        first = self.rowCount()
+        if first == len(self.rows):
+            return
+        # One insertion for the whole listing, then the cells filled quietly and announced
+        # once: row by row, the sort proxy would re-sort after every market.
+        self.setRowCount(len(self.rows))
+        blocked = self.blockSignals(True)
+        try:
+            for r in range(first, len(self.rows)):
+                for c, column in enumerate(self.columns):
+                    item = QtGui.QStandardItem()
+                    item.setTextAlignment(_alignment(column))
+                    self.setItem(r, c, item)
+        finally:
+            self.blockSignals(blocked)
+        self.rows_changed(range(first, len(self.rows)))
 
-    def rows_changed(self, first: int, last: int) -> None:
-        self.dataChanged.emit(
-            self.index(first, 0),
-            self.index(last, len(self.columns) - 1),
-            [QtCore.Qt.ItemDataRole.DisplayRole, SORT_ROLE, QtCore.Qt.ItemDataRole.ForegroundRole],
-        )
+    def rows_changed(self, changed: Sequence[int]) -> None:
+        # One dataChanged for the whole refresh rather than one per cell, so the sort
+        # proxy re-sorts once.
+        blocked = self.blockSignals(True)
+        try:
+            for r in changed:
+                self._fill(self.rows.rows[r], [self.item(r, c) for c in range(len(self.columns))])
+        finally:
+            self.blockSignals(blocked)
+        self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), len(self.columns) - 1))
+
+    def _fill(self, row: MarketRow, items: Sequence[QtGui.QStandardItem]) -> None:
+        for item, column in zip(items, self.columns, strict=True):
+            item.setData(display_text(column, cell_value(row, column, self.favourites)), _DISPLAY)
+            item.setData(sort_value(row, column, self.favourites), SORT_ROLE)
+            item.setData(_foreground(row, column, self.favourites), _FOREGROUND)
 
     def _starred(self, market: str) -> None:
         row = self.rows.row_of(market)
         if row is not None and self._star is not None:
-            cell = self.index(row, self._star)
-            self.dataChanged.emit(cell, cell)
-
-    # -- Qt model API -----------------------------------------------------------------------
-
-    def rowCount(self, parent: QtCore.QModelIndex = QtCore.QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QtCore.QModelIndex = QtCore.QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(
-        self, section: int, orientation: QtCore.Qt.Orientation, role: int = QtCore.Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != QtCore.Qt.Orientation.Horizontal:
-            return None
-        if role == QtCore.Qt.ItemDataRole.DisplayRole:
-            return self.columns[section].title
-        if role == QtCore.Qt.ItemDataRole.ToolTipRole:
-            return self.columns[section].tooltip or None
-        return None
-
-    def data(self, index: QtCore.QModelIndex, role: int = QtCore.Qt.ItemDataRole.DisplayRole) -> Any:
-        # A view asks for about eight roles per visible cell on every paint: answer the
-        # roles this model does not draw before touching the row.
-        draw = self._roles.get(role)
-        if draw is None:
-            return None
-        return draw(self.rows.rows[index.row()], self.columns[index.column()])
-
-    def _display(self, row: MarketRow, column: Column) -> str:
-        return display_text(column, cell_value(row, column, self.favourites))
-
-    def _sort(self, row: MarketRow, column: Column) -> Any:
-        return sort_value(row, column, self.favourites)
-
-    def _foreground(self, row: MarketRow, column: Column) -> QtGui.QBrush | None:
-        return _foreground(row, column, self.favourites)
-
-    @staticmethod
-    def _alignment(_row: MarketRow, column: Column) -> int | None:
-        return _CENTRE if column.kind is Kind.STAR else _RIGHT if column.numeric else None
+            self.rows_changed([row])
 
     def row_at(self, row: int) -> MarketRow:
         return self.rows.rows[row]

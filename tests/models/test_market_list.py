@@ -49,7 +49,7 @@ class Store:
 
 class Events:
     def __init__(self) -> None:
-        self.seen: list[tuple[str, int, int]] = []
+        self.seen: list[tuple[str, Any, int]] = []
 
     def rows_inserting(self, first: int, last: int) -> None:
         self.seen.append(("inserting", first, last))
@@ -57,8 +57,8 @@ class Events:
     def rows_inserted(self) -> None:
         self.seen.append(("inserted", -1, -1))
 
-    def rows_changed(self, first: int, last: int) -> None:
-        self.seen.append(("changed", first, last))
+    def rows_changed(self, changed: list[int]) -> None:
+        self.seen.append(("changed", changed, -1))
 
 
 def test_market_order_puts_krw_first_then_btc_then_usdt() -> None:
@@ -101,7 +101,7 @@ def test_tickers_update_rows_in_place_and_announce_one_span() -> None:
     rows.add_markets(LISTING)
     assert events.seen == [("inserting", 0, 3), ("inserted", -1, -1)]
     changed = rows.update_tickers([_ticker("KRW-XRP", 800, 0.05, 820, 760), _ticker("KRW-BTC", 9e7, -0.01, 9.1e7, 8.8e7)])
-    assert changed == 2 and events.seen[-1] == ("changed", 2, 3)
+    assert changed == 2 and events.seen[-1] == ("changed", [2, 3], -1)
     xrp = rows.rows[rows.row_of("KRW-XRP") or 0]
     assert (xrp.price, xrp.high, xrp.low) == (800, 820, 760)
     assert math.isclose(xrp.change_pct, 5.0) and math.isclose(xrp.from_high_pct, -50.0)

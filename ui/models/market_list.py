@@ -124,11 +124,11 @@ SCREENER_COLUMNS = (
 
 
 class RowEvents(Protocol):
-    """What a view of :class:`MarketRows` hears, in the order Qt's models need it."""
+    """What a view of :class:`MarketRows` hears: before and after new rows, and which rows changed."""
 
     def rows_inserting(self, first: int, last: int) -> None: ...
     def rows_inserted(self) -> None: ...
-    def rows_changed(self, first: int, last: int) -> None: ...
+    def rows_changed(self, changed: Sequence[int]) -> None: ...
 
 
 @dataclass(slots=True)
@@ -190,7 +190,7 @@ class MarketRows:
                 changed.append(i)
         if changed:
             for view in self._views:
-                view.rows_changed(min(changed), max(changed))
+                view.rows_changed(changed)
         return len(changed)
 
 
