@@ -49,7 +49,7 @@ from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.errors import BackboneError, InvalidInputError
 from backbone.domain.models import utc_now
 from backbone.domain.priority import Priority
-from backbone.router import SmartRouter
+from backbone.router import ReserveLease, SchedulerPolicy, SmartRouter, Wait
 from backbone.storage import MarketStore, MemoryCache
 
 log = logging.getLogger(__name__)
@@ -89,8 +89,10 @@ class MarketDataBackbone:
 
     ``rest_url``/``ws_url`` default to Upbit's live endpoints; point them at a
     simulator to work offline. ``db_url`` defaults to a SQLite file in the
-    user's data directory (``UPBIT_BACKBONE_DB`` overrides it). Use as an async
-    context manager, or call ``start()`` and ``stop()``.
+    user's data directory (``UPBIT_BACKBONE_DB`` overrides it). ``scheduling``
+    overrides the rules of the one scheduler every exchange call goes through
+    (concurrency per priority, the CRITICAL reserve, LOW's share and trickle).
+    Use as an async context manager, or call ``start()`` and ``stop()``.
     """
 
     def __init__(
@@ -102,21 +104,24 @@ class MarketDataBackbone:
         load_thresholds: LoadThresholds | None = None,
         load_sampler: Callable[[], LoadSample] = psutil_sampler,
         rate_limits: dict[str, float] | None = None,
+        scheduling: SchedulerPolicy | None = None,
     ) -> None:
         self.rest_url = rest_url or LIVE_REST_URL
         self.ws_url = ws_url or LIVE_WS_URL
         self.source_description = "LIVE Upbit" if self.rest_url == LIVE_REST_URL else f"exchange at {self.rest_url}"
-        self._router = SmartRouter(self.rest_url, self.ws_url, rate_limits=rate_limits)
+        self.load_guard = LoadGuard(thresholds=load_thresholds, sampler=load_sampler)
+        self._router = SmartRouter(
+            self.rest_url,
+            self.ws_url,
+            rate_limits=rate_limits,
+            scheduling=scheduling,
+            admission=self.load_guard.overloaded,
+        )
         self._store = MarketStore(db_url)
         self._cache = MemoryCache()
         self._coordinator = Coordinator(self._router, self._store, self._cache)
         self._markets = MarketCatalogue(self._router)
         self.metrics = MetricsCollector()
-        self.load_guard = LoadGuard(
-            thresholds=load_thresholds,
-            sampler=load_sampler,
-            has_rate_room=lambda: self._router.has_headroom("candle"),
-        )
         self._tracker = ProgressTracker()
         self._started = False
         self._stopped = False
@@ -177,7 +182,7 @@ class MarketDataBackbone:
         """
         rid = request_id or self._tracker.new_id()
 
-        async def work(chosen: Priority) -> _Outcome:
+        async def work(chosen: Priority, waits: _WaitReport) -> _Outcome:
             tf = check_timeframe(timeframe)
             market = check_symbol(symbol, await self._known())
             wanted = check_count(count)
@@ -199,8 +204,8 @@ class MarketDataBackbone:
             result = await self._coordinator.get_candles(
                 request,
                 progress=self._progress_relay(rid, progress, chosen),
-                before_page=self._page_gate(chosen, rid, progress),
                 cancel=self._tracker.cancel_event(rid),
+                on_wait=waits,
             )
             self._tracker.publish(self._final_event(rid, len(result.candles)), progress)
             layers = [LAYER_COORDINATOR, LAYER_STORAGE] + ([] if result.from_storage else [LAYER_ROUTER])
@@ -236,7 +241,7 @@ class MarketDataBackbone:
         ``start_time`` (Upbit keeps 7 days). Naive times are read as KST."""
         rid = self._tracker.new_id()
 
-        async def work(chosen: Priority) -> _Outcome:
+        async def work(chosen: Priority, waits: _WaitReport) -> _Outcome:
             market = check_symbol(symbol, await self._known())
             wanted = check_count(count, maximum=100_000)
             start = check_time(start_time, "start_time")
@@ -309,18 +314,19 @@ class MarketDataBackbone:
         self.load_guard.enter(chosen)
         started = time.perf_counter()
         total = 0
+        waits = _WaitReport(self, rid, progress)
         try:
-            await self._admit(chosen, rid, progress)
             async for chunk in self._coordinator.stream_candles(
                 request,
                 progress=self._progress_relay(rid, progress, chosen),
-                before_page=self._page_gate(chosen, rid, progress),
                 cancel=self._tracker.cancel_event(rid),
+                on_wait=waits if chosen is Priority.LOW else None,
             ):
                 total += len(chunk)
                 yield chunk
             self._tracker.publish(self._final_event(rid, total), progress)
         finally:
+            waits.close()
             self.load_guard.leave(chosen)
             elapsed = (time.perf_counter() - started) * 1000
             path = _path_for(chosen)
@@ -341,6 +347,21 @@ class MarketDataBackbone:
         """Stop a long request's further exchange calls; what was stored is kept."""
         return self._tracker.cancel(request_id)
 
+    def hold_critical_reserve(self) -> ReserveLease:
+        """Keep a few calls per second free for CRITICAL requests while a live bot runs.
+
+        Without a lease the reserve is held only while CRITICAL calls wait, run or
+        ran in the last few seconds, so bulk work (charts, backfills) may spend the
+        whole budget. A bot starting in the middle of a backfill takes a lease and
+        awaits ``lease.ready()`` before its first call; ``lease.release()`` (or
+        leaving its ``with`` block) gives the reserve back.
+        """
+        return self._router.hold_critical_reserve()
+
+    def set_load_thresholds(self, thresholds: LoadThresholds) -> None:
+        """Change the CPU and memory limits above which LOW work slows to a trickle."""
+        self.load_guard.set_thresholds(thresholds)
+
     def subscribe_ticker(self, symbols: list[str] | str) -> Subscription:
         """Live ticker updates (Upbit-named dicts) for the given markets."""
         return Subscription(self._router, "ticker", check_symbols(symbols, self._markets.codes))
@@ -357,7 +378,7 @@ class MarketDataBackbone:
         """Markets the exchange lists (``market``, ``korean_name``, ``english_name``, ``market_event``)."""
         rid = self._tracker.new_id()
 
-        async def work(chosen: Priority) -> _Outcome:
+        async def work(chosen: Priority, waits: _WaitReport) -> _Outcome:
             calls = 0
             if self._markets.stale or not self._markets.codes:
                 await self._markets.refresh(chosen)
@@ -432,7 +453,7 @@ class MarketDataBackbone:
     async def _quotes(self, kind: str, symbols: list[str] | str, priority: Priority | str) -> BackboneResponse:
         rid = self._tracker.new_id()
 
-        async def work(chosen: Priority) -> _Outcome:
+        async def work(chosen: Priority, waits: _WaitReport) -> _Outcome:
             markets = check_symbols(symbols, await self._known())
             if chosen is Priority.CRITICAL:
                 answer = await critical_path.quotes(self._router, kind, markets)
@@ -455,7 +476,7 @@ class MarketDataBackbone:
         self,
         priority: Priority | str,
         request_id: str,
-        work: Callable[[Priority], Awaitable[_Outcome]],
+        work: Callable[[Priority, _WaitReport], Awaitable[_Outcome]],
         progress: ProgressCallback | None,
     ) -> BackboneResponse:
         """Run one request on its path, time it, record it, and turn errors into a response."""
@@ -466,19 +487,19 @@ class MarketDataBackbone:
             return self._failure(Priority.NORMAL, PATH_STANDARD, request_id, started, error)
         path = _path_for(chosen)
         self.load_guard.enter(chosen)
-        deferred_ms = 0.0
+        waits = _WaitReport(self, request_id, progress)
         try:
-            if chosen is Priority.LOW:
-                deferred_ms = await self._admit(chosen, request_id, progress)
-            outcome = await work(chosen)
+            outcome = await work(chosen, waits)
         except BackboneError as error:
-            return self._failure(chosen, path, request_id, started, error, deferred_ms)
+            return self._failure(chosen, path, request_id, started, error, waits.deferred_ms)
         except Exception as error:  # a bug must not take a panel down with it
             log.exception("request %s failed unexpectedly", request_id)
             wrapped = BackboneError(f"internal error: {type(error).__name__}: {error}")
-            return self._failure(chosen, path, request_id, started, wrapped, deferred_ms)
+            return self._failure(chosen, path, request_id, started, wrapped, waits.deferred_ms)
         finally:
+            waits.close()
             self.load_guard.leave(chosen)
+        deferred_ms = waits.deferred_ms
         elapsed = (time.perf_counter() - started) * 1000
         self.metrics.record(
             priority=chosen, path=path, latency_ms=elapsed, error_code=None, cache_hit=outcome.cache_hit,
@@ -512,40 +533,6 @@ class MarketDataBackbone:
         )
         return BackboneResponse(False, [], metadata, error=error.message)
 
-    async def _admit(
-        self, priority: Priority, request_id: str, progress: ProgressCallback | None, *, check_rate: bool = True
-    ) -> float:
-        """Hold LOW work while the machine or the rate budget is busy; report the wait."""
-        if priority is not Priority.LOW:
-            return 0.0
-
-        def waiting(waited_ms: float, reason: str) -> None:
-            self.metrics.note_deferral(waited_ms, reason, request_id)
-            last = self._tracker.latest(request_id)
-            self._tracker.publish(
-                ProgressEvent(
-                    request_id, last.pages_done if last else 0, last.pages_total if last else 0,
-                    last.candles_done if last else 0, None, False, True, waited_ms,
-                    f"waiting for system load: {reason}",
-                ),
-                progress,
-            )
-
-        return await self.load_guard.admit(waiting, check_rate=check_rate)
-
-    def _page_gate(
-        self, priority: Priority, request_id: str, progress: ProgressCallback | None
-    ) -> Callable[[], Awaitable[None]] | None:
-        """Before each LOW page: wait for load room, then let higher requests go first."""
-        if priority is not Priority.LOW:
-            return None
-
-        async def gate() -> None:
-            await self._admit(priority, request_id, progress, check_rate=False)
-            await self.load_guard.yield_to_higher()
-
-        return gate
-
     def _progress_relay(
         self, request_id: str, callback: ProgressCallback | None, priority: Priority
     ) -> Callable[[Progress], None]:
@@ -573,6 +560,62 @@ class MarketDataBackbone:
         last = self._tracker.latest(request_id)
         pages = last.pages_total if last else 0
         return ProgressEvent(request_id, pages, pages, candles, 0.0, True)
+
+
+class _WaitReport:
+    """What one request's exchange calls waited for, told to its progress listeners.
+
+    Machine load holding LOW work back is reported while it lasts (``deferred``
+    events, at most every ``_EVERY_S``) and summed into ``deferred_ms``; a long wait
+    in the queue behind higher priorities is reported once the call goes.
+    """
+
+    _EVERY_S = 0.25
+    _LONG_QUEUE_S = 1.0
+
+    def __init__(self, backbone: MarketDataBackbone, request_id: str, progress: ProgressCallback | None) -> None:
+        self._backbone = backbone
+        self._request_id = request_id
+        self._progress = progress
+        self._told_at = float("-inf")
+        self._held = False
+        self.deferred_ms = 0.0
+
+    def __call__(self, wait: Wait) -> None:
+        guard = self._backbone.load_guard
+        if wait.served:
+            if wait.load_s > 0:
+                self.deferred_ms += wait.load_s * 1000
+                guard.note_deferred(wait.load_s * 1000)
+                self._set_held(False)
+            elif wait.waited_s >= self._LONG_QUEUE_S:
+                self._publish(False, wait.waited_s, f"waited {wait.waited_s:.1f} s: {wait.reason}")
+            return
+        self._set_held(True)
+        self._backbone.metrics.note_deferral(wait.load_s * 1000, wait.reason, self._request_id)
+        now = time.monotonic()
+        if now - self._told_at >= self._EVERY_S:
+            self._told_at = now
+            self._publish(True, self.deferred_ms / 1000 + wait.load_s, f"waiting for system load: {wait.reason}")
+
+    def close(self) -> None:
+        self._set_held(False)
+
+    def _set_held(self, held: bool) -> None:
+        if held != self._held:
+            self._held = held
+            self._backbone.load_guard.low_waiting += 1 if held else -1
+
+    def _publish(self, deferred: bool, waited_s: float, message: str) -> None:
+        tracker = self._backbone._tracker
+        last = tracker.latest(self._request_id)
+        tracker.publish(
+            ProgressEvent(
+                self._request_id, last.pages_done if last else 0, last.pages_total if last else 0,
+                last.candles_done if last else 0, None, False, deferred, waited_s * 1000, message,
+            ),
+            self._progress,
+        )
 
 
 def _path_for(priority: Priority) -> str:

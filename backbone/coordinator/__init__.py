@@ -6,11 +6,10 @@ cache or a few batched calls; trades by cursor pagination. Uses the router and
 storage below it; knows nothing of the API layer above.
 """
 
-from backbone.coordinator.coordinator import DEFAULT_CONCURRENCY, Coordinator
+from backbone.coordinator.coordinator import Coordinator
 from backbone.coordinator.requests import CandleRequest, CandleResult, Progress, QuoteResult
 
 __all__ = [
-    "DEFAULT_CONCURRENCY",
     "CandleRequest",
     "CandleResult",
     "Coordinator",

@@ -24,6 +24,8 @@ from backbone.domain.models import utc_now
 from backbone.domain.timeframes import PAGE_SIZE
 
 if TYPE_CHECKING:
+    from backbone.router import SmartRouter
+    from backbone.router.scheduler import WaitListener
     from backbone.storage import MarketStore, MemoryCache
 
 PageRunner = Callable[[InflightPage], Coroutine[Any, Any, None]]
@@ -61,10 +63,12 @@ class CandleRun:
         store: MarketStore,
         cache: MemoryCache | None,
         flight: SingleFlight,
+        router: SmartRouter,
         run_page: PageRunner,
         progress: ProgressCallback | None,
         before_page: BeforePage | None,
         cancel: asyncio.Event | None,
+        on_wait: WaitListener | None = None,
     ) -> None:
         self.request = request
         self.tracker = ProgressTracker(progress)
@@ -72,6 +76,8 @@ class CandleRun:
         self._store = store
         self._cache = cache
         self._flight = flight
+        self._router = router
+        self._on_wait = on_wait
         self._run_page = run_page
         self._before_page = before_page
         self._cancel = cancel
@@ -182,7 +188,9 @@ class CandleRun:
     ) -> list[InflightPage]:
         request = self.request
         own = [
-            self._flight.register(self.key, span, request.priority, self._before_page)
+            self._flight.register(
+                self.key, span, self._router.ticket(request.priority, self._on_wait), self._before_page
+            )
             for span in spans
         ]
         for page in own + shared:
@@ -202,15 +210,11 @@ class CandleRun:
     def _settle(self, page: InflightPage, task: asyncio.Task[None]) -> None:
         """A page task ended: make sure its waiters hear of it.
 
-        A task cancelled before its first step never runs its own handlers, so a
-        promotion or an abandon that lands that early would leave the page's future
-        pending forever and every request sharing it hanging.
+        A task cancelled before its first step never runs its own handlers, so an
+        abandon that lands that early would leave the page's future pending forever
+        and every request sharing it hanging.
         """
         if page.future.done() or page.task is not task:
-            return
-        if task.cancelled() and page.promoted and not page.started:
-            page.promoted = False
-            self._launch(page)  # the wait for a slot starts again at the new priority
             return
         error = task.exception() if not task.cancelled() else None
         self._flight.fail(page, error or asyncio.CancelledError())
@@ -265,7 +269,6 @@ class CandleRun:
             self._released.add(id(page))
             page.interest -= 1
             if page.interest <= 0 and not page.writing and page.task is not None:
-                page.promoted = False
                 page.task.cancel()
                 stopping.append(page.task)
         self.close()
@@ -284,15 +287,12 @@ class CandleRun:
         page.future.add_done_callback(lambda _future, page=page: self._on_done(page))
 
     def _promote(self, page: InflightPage) -> None:
-        # A more urgent request must not wait behind a LOW page still queued for a
-        # rate slot or for admission: restart that wait at this run's priority.
-        mine = self.request.priority
-        if page.started or page.writing or page.task is None or mine.rank >= page.priority.rank:
+        # A more urgent request must not wait behind a LOW page still queued: the
+        # page takes this run's priority in the scheduler, keeping its place by arrival.
+        if page.called or page.writing:
             return
-        page.priority = mine
-        page.before_page = self._before_page
-        page.promoted = True
-        page.task.cancel()
+        if self._router.raise_priority(page.ticket, self.request.priority):
+            page.before_page = self._before_page
 
     def _on_done(self, page: InflightPage) -> None:
         if id(page) in self._released:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -34,11 +34,11 @@ from backbone.coordinator.single_flight import BeforePage, InflightPage, PageOut
 from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.clock import ms_to_utc, utc_to_ms
 from backbone.domain.models import Candle, utc_now
-from backbone.domain.priority import Priority
 from backbone.domain.timeframes import PAGE_SIZE, TIMEFRAMES, Timeframe
 
 if TYPE_CHECKING:
     from backbone.router import SmartRouter
+    from backbone.router.scheduler import WaitListener
     from backbone.storage import MarketStore, MemoryCache
 
 STREAM_CHUNK_SLOTS = 5 * PAGE_SIZE  # stored stretches are streamed in chunks of this many slots
@@ -51,13 +51,11 @@ class CandleService:
         self,
         router: SmartRouter,
         store: MarketStore,
-        semaphores: Mapping[Priority, asyncio.Semaphore],
         cache: MemoryCache | None = None,
     ) -> None:
         self._router = router
         self._store = store
         self._cache = cache
-        self._semaphores = semaphores
         self._flight = SingleFlight()
 
     @property
@@ -72,9 +70,10 @@ class CandleService:
         progress: ProgressCallback | None = None,
         before_page: BeforePage | None = None,
         cancel: asyncio.Event | None = None,
+        on_wait: WaitListener | None = None,
     ) -> CandleResult:
         """Answer one request; see ``Coordinator.get_candles``."""
-        run = self._new_run(request, progress, before_page, cancel)
+        run = self._new_run(request, progress, before_page, cancel, on_wait)
         try:
             if request.by_count:
                 candles = await self._latest(run)
@@ -100,14 +99,17 @@ class CandleService:
         progress: ProgressCallback | None = None,
         before_page: BeforePage | None = None,
         cancel: asyncio.Event | None = None,
+        on_wait: WaitListener | None = None,
     ) -> AsyncIterator[CandleColumns]:
         """Yield finished, contiguous chunks ascending; see ``Coordinator.stream_candles``."""
         if request.by_count:
-            result = await self.get(request, progress=progress, before_page=before_page, cancel=cancel)
+            result = await self.get(
+                request, progress=progress, before_page=before_page, cancel=cancel, on_wait=on_wait
+            )
             for index in range(0, len(result.candles), STREAM_CHUNK_SLOTS):
                 yield result.candles[index : index + STREAM_CHUNK_SLOTS]
             return
-        run = self._new_run(request, progress, before_page, cancel)
+        run = self._new_run(request, progress, before_page, cancel, on_wait)
         timeframe = request.timeframe
         sent = 0
         try:
@@ -140,7 +142,6 @@ class CandleService:
         tasks = []
         for page in self._flight.all_pages():
             if page.task is not None and not page.task.done() and not page.writing:
-                page.promoted = False
                 page.task.cancel()
                 tasks.append(page.task)
         if tasks:
@@ -152,16 +153,19 @@ class CandleService:
         progress: ProgressCallback | None,
         before_page: BeforePage | None,
         cancel: asyncio.Event | None,
+        on_wait: WaitListener | None = None,
     ) -> CandleRun:
         return CandleRun(
             request,
             store=self._store,
             cache=self._cache,
             flight=self._flight,
+            router=self._router,
             run_page=self._run_page,
             progress=progress,
             before_page=before_page,
             cancel=cancel,
+            on_wait=on_wait,
         )
 
     async def _range(self, run: CandleRun) -> CandleColumns:
@@ -221,39 +225,27 @@ class CandleService:
         return len(stored) + extra
 
     async def _run_page(self, page: InflightPage) -> None:
-        """Fetch one page within its priority's budget, store it, then publish it."""
+        """Fetch one page in the scheduler's order (its ticket), store it, then publish it."""
         market, timeframe = page.key[0], TIMEFRAMES[page.key[1]]
-        while True:
-            priority = page.priority
+        try:
+            if page.before_page is not None:
+                await page.before_page()
+            sent_at = utc_now()
+            page.started = True
             try:
-                async with self._semaphores[priority]:
-                    if priority is Priority.LOW:
-                        await asyncio.sleep(0)  # let every higher request run first
-                    if page.before_page is not None:
-                        await page.before_page()
-                    sent_at = utc_now()
-                    page.started = True
-                    try:
-                        candles = await self._router.fetch_candles(
-                            market, timeframe, count=page.span.slots, to=page.span.end, priority=priority
-                        )
-                    except Exception:
-                        page.called = True
-                        raise
-                    page.called = True
-            except asyncio.CancelledError as exc:
-                if page.promoted and not page.started:
-                    page.promoted = False
-                    task = asyncio.current_task()
-                    if task is not None:
-                        task.uncancel()
-                    continue
-                self._flight.fail(page, exc)
+                candles = await self._router.fetch_candles(
+                    market, timeframe, count=page.span.slots, to=page.span.end, ticket=page.ticket
+                )
+            except Exception:
+                page.called = True
                 raise
-            except Exception as exc:
-                self._flight.fail(page, exc)
-                return
-            break
+            page.called = True
+        except asyncio.CancelledError as exc:
+            self._flight.fail(page, exc)
+            raise
+        except Exception as exc:
+            self._flight.fail(page, exc)
+            return
         page.writing = True
         try:
             outcome = await self._store_page(page, candles, sent_at)

@@ -9,9 +9,8 @@ cursor pagination. May call: the router (Layer 1) and storage (Layer 2).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
-from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from backbone.coordinator.candles import CandleService
@@ -25,40 +24,20 @@ from backbone.domain.priority import Priority
 
 if TYPE_CHECKING:
     from backbone.router import SmartRouter
+    from backbone.router.scheduler import WaitListener
     from backbone.storage import MarketStore, MemoryCache
-
-# Upstream pages one priority may have in flight at once (LOW gets the least).
-DEFAULT_CONCURRENCY: Mapping[Priority, int] = MappingProxyType(
-    {Priority.CRITICAL: 8, Priority.HIGH: 6, Priority.NORMAL: 4, Priority.LOW: 2}
-)
-
 
 class Coordinator:
     """Turns candle, quote and trade requests into few exchange calls, stored and shared.
 
-    ``concurrency`` overrides how many upstream calls each priority may run at once
-    (defaults: CRITICAL 8, HIGH 6, NORMAL 4, LOW 2); the router still enforces the
-    exchange's rate limit and hands tokens out by priority.
+    When each call goes (order, concurrency, rate tokens) is the router's scheduler's
+    decision; the coordinator only says for whom, with a ticket per page.
     """
 
-    def __init__(
-        self,
-        router: SmartRouter,
-        store: MarketStore,
-        cache: MemoryCache,
-        *,
-        concurrency: Mapping[Priority, int] | None = None,
-    ) -> None:
-        self._limits = _check_concurrency(concurrency)
-        semaphores = {priority: asyncio.Semaphore(n) for priority, n in self._limits.items()}
-        self._candles = CandleService(router, store, semaphores, cache)
-        self._quotes = QuoteService(router, cache, semaphores)
-        self._trades = TradeService(router, store, semaphores)
-
-    @property
-    def concurrency(self) -> Mapping[Priority, int]:
-        """Upstream calls each priority may have in flight at once."""
-        return MappingProxyType(self._limits)
+    def __init__(self, router: SmartRouter, store: MarketStore, cache: MemoryCache) -> None:
+        self._candles = CandleService(router, store, cache)
+        self._quotes = QuoteService(router, cache)
+        self._trades = TradeService(router, store)
 
     def inflight_pages(self) -> int:
         """Candle pages being fetched right now (for metrics)."""
@@ -71,6 +50,7 @@ class Coordinator:
         progress: Callable[[Progress], None] | None = None,
         before_page: Callable[[], Awaitable[None]] | None = None,
         cancel: asyncio.Event | None = None,
+        on_wait: WaitListener | None = None,
     ) -> CandleResult:
         """Candles ascending by start, from storage after fetching only what it lacks.
 
@@ -82,11 +62,12 @@ class Coordinator:
         ``before_page`` is awaited before every upstream page. Setting ``cancel``
         stops new exchange calls at once, keeps what was stored and raises
         ``CancelledRequestError``; cancelling the task raises ``CancelledError``.
+        ``on_wait(seconds, reason)`` hears when a page waited for the scheduler, and why.
         Exchange and storage failures propagate as ``backbone.domain.errors`` types.
         """
         _check_request(request)
         return await self._candles.get(
-            request, progress=progress, before_page=before_page, cancel=cancel
+            request, progress=progress, before_page=before_page, cancel=cancel, on_wait=on_wait
         )
 
     def stream_candles(
@@ -96,6 +77,7 @@ class Coordinator:
         progress: ProgressCallback | None = None,
         before_page: Callable[[], Awaitable[None]] | None = None,
         cancel: asyncio.Event | None = None,
+        on_wait: WaitListener | None = None,
     ) -> AsyncIterator[CandleColumns]:
         """Finished, contiguous chunks of candles in ascending time while later pages load.
 
@@ -105,7 +87,7 @@ class Coordinator:
         """
         _check_request(request)
         return self._candles.stream(
-            request, progress=progress, before_page=before_page, cancel=cancel
+            request, progress=progress, before_page=before_page, cancel=cancel, on_wait=on_wait
         )
 
     async def get_tickers(
@@ -145,20 +127,3 @@ def _check_request(request: object) -> None:
         raise InvalidInputError(
             "INVALID_INPUT", "request", f"request must be a CandleRequest, got {type(request).__name__}"
         )
-
-
-def _check_concurrency(concurrency: Mapping[Priority, int] | None) -> dict[Priority, int]:
-    limits = dict(DEFAULT_CONCURRENCY)
-    for key, value in (concurrency or {}).items():
-        try:
-            priority = Priority.parse(key)
-        except ValueError as exc:
-            raise InvalidInputError("INVALID_PRIORITY", "concurrency", str(exc)) from None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidInputError(
-                "INVALID_CONCURRENCY",
-                "concurrency",
-                f"concurrency[{priority.value}] must be a whole number >= 1, got {value!r}",
-            )
-        limits[priority] = value
-    return limits

@@ -12,7 +12,7 @@ May call: the router and the memory cache.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from backbone.coordinator.requests import QuoteResult, normalise_markets, parse_priority
@@ -35,11 +35,9 @@ class QuoteService:
         self,
         router: SmartRouter,
         cache: MemoryCache,
-        semaphores: Mapping[Priority, asyncio.Semaphore],
     ) -> None:
         self._router = router
         self._cache = cache
-        self._semaphores = semaphores
 
     async def tickers(self, markets: Sequence[str], priority: Priority) -> QuoteResult:
         """Tickers of ``markets`` in the order asked; see ``Coordinator.get_tickers``."""
@@ -61,7 +59,7 @@ class QuoteService:
         if not missing:
             return QuoteResult(data=[found[m] for m in wanted], upstream_calls=0, cache_hit=True)
         fetches = self._plan(kind, missing, priority)
-        answers = await asyncio.gather(*(self._limited(fetch, priority) for fetch in fetches))
+        answers = await asyncio.gather(*(fetch() for fetch in fetches))
         calls = 0
         for values, spent in answers:
             calls += spent
@@ -100,7 +98,3 @@ class QuoteService:
             return await self._router.fetch_orderbooks(batch, priority=priority), 1
 
         return fetch
-
-    async def _limited(self, fetch: Fetch, priority: Priority) -> tuple[list[Any], int]:
-        async with self._semaphores[priority]:
-            return await fetch()

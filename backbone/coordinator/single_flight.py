@@ -18,6 +18,7 @@ from datetime import datetime
 from backbone.coordinator.planner import PageSpan, Span, overlaps
 from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.priority import Priority
+from backbone.router import Ticket
 
 FlightKey = tuple[str, str]  # (market, timeframe code)
 BeforePage = Callable[[], Awaitable[None]]
@@ -48,18 +49,22 @@ class InflightPage:
     key: FlightKey
     span: PageSpan
     future: asyncio.Future[PageOutcome]
-    priority: Priority = Priority.NORMAL  # the most urgent waiter's, while not yet started
+    ticket: Ticket  # the page's place in the scheduler; its priority rises with its waiters
     before_page: BeforePage | None = None
     interest: int = 0
-    started: bool = False  # handed to the router (it may still wait for a rate token)
+    started: bool = False  # handed to the router (it may still wait for a slot)
     called: bool = False  # the router answered or failed: an exchange call was spent
     writing: bool = False  # storage is being written: never cancel now
-    promoted: bool = False  # a more urgent waiter restarted the wait for a rate slot
     task: asyncio.Task[None] | None = None
 
     @property
     def bounds(self) -> Span:
         return (self.span.start, self.span.end)
+
+    @property
+    def priority(self) -> Priority:
+        """The most urgent waiter's priority."""
+        return self.ticket.priority
 
 
 class SingleFlight:
@@ -95,14 +100,12 @@ class SingleFlight:
         return hits
 
     def register(
-        self, key: FlightKey, span: PageSpan, priority: Priority, before_page: BeforePage | None
+        self, key: FlightKey, span: PageSpan, ticket: Ticket, before_page: BeforePage | None
     ) -> InflightPage:
         """A new page that this caller will fetch; others may join it until it completes."""
         future: asyncio.Future[PageOutcome] = asyncio.get_running_loop().create_future()
         future.add_done_callback(_consume_exception)
-        page = InflightPage(
-            key=key, span=span, future=future, priority=priority, before_page=before_page
-        )
+        page = InflightPage(key=key, span=span, future=future, ticket=ticket, before_page=before_page)
         self._inflight.setdefault(key, {})[page.bounds] = page
         return page
 

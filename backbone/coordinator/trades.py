@@ -9,8 +9,6 @@ May call: the router and storage.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -37,11 +35,9 @@ class TradeService:
         self,
         router: SmartRouter,
         store: MarketStore,
-        semaphores: Mapping[Priority, asyncio.Semaphore],
     ) -> None:
         self._router = router
         self._store = store
-        self._semaphores = semaphores
 
     async def trades(
         self,
@@ -62,10 +58,9 @@ class TradeService:
         cursor: int | None = None
         while True:
             want = TRADE_PAGE if count is None else min(TRADE_PAGE, count - _wanted(collected, start))
-            async with self._semaphores[priority]:
-                page = await self._router.fetch_trades(
-                    market, count=max(want, 1), cursor=cursor, days_ago=days_ago or None, priority=priority
-                )
+            page = await self._router.fetch_trades(
+                market, count=max(want, 1), cursor=cursor, days_ago=days_ago or None, priority=priority
+            )
             calls += 1
             new = [t for t in page if t.sequential_id not in collected]
             for trade in new:
@@ -84,8 +79,6 @@ class TradeService:
                     break
             else:
                 cursor = page[-1].sequential_id  # newest first: the last is the oldest
-            if priority is Priority.LOW:
-                await asyncio.sleep(0)
         trades = sorted(collected.values(), key=lambda t: (t.timestamp, t.sequential_id))
         if start is not None:
             trades = [t for t in trades if t.timestamp >= _ms(start)]

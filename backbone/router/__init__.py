@@ -11,7 +11,8 @@ from backbone.router.endpoints import (
     GROUPS,
     Endpoint,
 )
-from backbone.router.rate_limiter import RateBudget
+from backbone.router.rate_window import RateBudget
+from backbone.router.scheduler import ReserveLease, Scheduler, SchedulerPolicy, Ticket, Wait
 from backbone.router.smart_router import RoutedAnswer, SmartRouter
 from backbone.router.snapshots import UpdateStream
 from backbone.router.stats import RouterStats
@@ -23,8 +24,13 @@ __all__ = [
     "GROUPS",
     "Endpoint",
     "RateBudget",
+    "ReserveLease",
     "RoutedAnswer",
     "RouterStats",
+    "Scheduler",
+    "SchedulerPolicy",
     "SmartRouter",
+    "Ticket",
     "UpdateStream",
+    "Wait",
 ]

@@ -1,8 +1,8 @@
-"""The REST channel: one shared aiohttp session, rate tokens per group, retries, typed errors.
+"""The REST channel: one shared aiohttp session, a scheduler slot per call, retries, typed errors.
 
-Every call takes a token from its group's limiter (by priority), sends one GET
-with properly encoded query values, feeds the ``Remaining-Req`` header back to
-the limiter and maps the answer: 200 is parsed by the caller's function,
+Every attempt waits for a slot from the scheduler (its group's rate token and
+its priority's concurrency place), sends one GET with properly encoded query
+values, feeds the ``Remaining-Req`` header back to the scheduler and maps the answer: 200 is parsed by the caller's function,
 400/404 become :class:`BadRequestError` with Upbit's own message, 429 and 5xx
 (and unreadable bodies) are retried with exponential backoff and jitter, 418
 blocks the group for the ban Upbit states.
@@ -32,7 +32,8 @@ from backbone.domain.errors import (
 )
 from backbone.domain.priority import Priority
 from backbone.router.endpoints import Endpoint
-from backbone.router.rate_limiter import GroupLimiter, RateLimiter
+from backbone.router.rate_window import SendStamp
+from backbone.router.scheduler import Scheduler, Ticket
 from backbone.router.stats import StatsRecorder
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class RestChannel:
     def __init__(
         self,
         base_url: str,
-        limiter: RateLimiter,
+        scheduler: Scheduler,
         stats: StatsRecorder,
         *,
         request_timeout_s: float = 10.0,
@@ -72,7 +73,7 @@ class RestChannel:
         max_retries_connection: int = 2,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._limiter = limiter
+        self._scheduler = scheduler
         self._stats = stats
         self._timeout = aiohttp.ClientTimeout(
             total=request_timeout_s, connect=min(5.0, request_timeout_s)
@@ -116,19 +117,22 @@ class RestChannel:
         parse: Callable[[Any], T],
         *,
         priority: Priority = Priority.NORMAL,
+        ticket: Ticket | None = None,
         path_suffix: str = "",
     ) -> T:
-        """One logical call: token, GET, retries; returns ``parse(json_body)``.
+        """One logical call: slot, GET, retries; returns ``parse(json_body)``.
 
+        ``ticket`` keeps the caller's place in the scheduler's order (and lets its
+        priority rise while it waits); without one the call takes a place now.
         A body that does not parse (truncated, malformed, wrong shape) counts
         as a server fault and is retried like a 5xx.
         """
         url = build_url(self.base_url, endpoint.path + path_suffix, params)
-        limiter = self._limiter[endpoint.group]
+        ticket = ticket or self._scheduler.ticket(priority)
         attempts = {"429": 0, "5xx": 0, "connection": 0}
         while True:
             try:
-                return await self._attempt(url, endpoint, limiter, parse, priority)
+                return await self._attempt(url, endpoint, ticket, parse)
             except _Retry as retry:
                 self._stats.rest_errors[retry.kind] += 1
                 attempt = attempts[retry.kind]
@@ -142,19 +146,31 @@ class RestChannel:
         self,
         url: URL,
         endpoint: Endpoint,
-        limiter: GroupLimiter,
+        ticket: Ticket,
         parse: Callable[[Any], T],
-        priority: Priority,
     ) -> T:
-        wait_s = await limiter.acquire(priority)
-        self._stats.record_wait(priority, wait_s * 1000.0)
-        sent_at = asyncio.get_running_loop().time()
+        group = endpoint.group
+        loop = asyncio.get_running_loop()
+        queued_at = loop.time()
+        async with self._scheduler.slot(group, ticket) as stamp:
+            self._stats.record_wait(ticket.priority, (stamp.at - queued_at) * 1000.0)
+            status, headers, body, sent_at = await self._send(url, endpoint, stamp)
+            # The header, a 429 or a ban reach the scheduler before this slot frees the
+            # next caller, so no one is sent into a window the answer just said is full.
+            self._stats.statuses[status] += 1
+            self._observe_remaining(group, headers, sent_at)
+            return self._interpret(endpoint, parse, status, headers, body)
+
+    async def _send(
+        self, url: URL, endpoint: Endpoint, stamp: SendStamp
+    ) -> tuple[int, Mapping[str, str], bytes, float]:
+        """One GET inside a slot: status, headers, body and when it was sent."""
+        # The token was granted a moment ago; the window counts from when the call leaves.
+        sent_at = stamp.at = max(stamp.at, asyncio.get_running_loop().time())
         self._stats.calls_by_group[endpoint.group] += 1
         try:
             async with self.session.get(url) as response:
-                status = response.status
-                headers = response.headers
-                body = await response.read()
+                return response.status, response.headers, await response.read(), sent_at
         except TimeoutError:
             self._stats.rest_errors["timeout"] += 1
             raise UpstreamTimeoutError(
@@ -173,16 +189,12 @@ class RestChannel:
             raise ConnectionLostError(f"request to /{endpoint.path} failed: {exc}") from None
         finally:
             # Answered or failed, the cold-start probe no longer holds the others back; any
-            # header is applied below before the dispatcher runs again.
-            limiter.answered()
-        self._stats.statuses[status] += 1
-        self._observe_remaining(limiter, headers, sent_at)
-        return self._interpret(endpoint, limiter, parse, status, headers, body)
+            # header is applied before the scheduler hands out the next token.
+            self._scheduler.answered(endpoint.group)
 
     def _interpret(
         self,
         endpoint: Endpoint,
-        limiter: GroupLimiter,
         parse: Callable[[Any], T],
         status: int,
         headers: Mapping[str, str],
@@ -201,11 +213,11 @@ class RestChannel:
                 ) from None
         name, message = _error_parts(status, body)
         if status == 429:
-            limiter.on_rate_limited()
+            self._scheduler.on_rate_limited(endpoint.group)
             raise _Retry("429", RateLimitedError(endpoint.group))
         if status == 418:
             seconds = ban_length_s(headers, message)
-            limiter.ban(seconds)
+            self._scheduler.ban(endpoint.group, seconds)
             raise BannedError(
                 endpoint.group,
                 seconds,
@@ -221,12 +233,10 @@ class RestChannel:
             raise BadRequestError(status, name, message)
         raise UpstreamError(status, f"unexpected status {status} from /{endpoint.path}: {message}")
 
-    def _observe_remaining(
-        self, limiter: GroupLimiter, headers: Mapping[str, str], sent_at: float
-    ) -> None:
+    def _observe_remaining(self, group: str, headers: Mapping[str, str], sent_at: float) -> None:
         sec = parse_remaining_req(headers.get("Remaining-Req", ""))
         if sec is not None:
-            limiter.observe_remaining(sec, sent_at)
+            self._scheduler.observe_remaining(group, sec, sent_at)
 
     def _backoff(self, kind: str, attempt: int) -> float:
         base, cap = {"429": (0.25, 4.0), "5xx": (0.1, 2.0), "connection": (0.2, 2.0)}[kind]

@@ -11,6 +11,7 @@ storage or the layers above.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,8 +35,16 @@ from backbone.router.endpoints import (
     TRADE_DAYS_AGO,
     WS_KINDS,
 )
-from backbone.router.rate_limiter import RateBudget, RateLimiter
+from backbone.router.rate_window import RateBudget
 from backbone.router.rest_channel import RestChannel
+from backbone.router.scheduler import (
+    Admission,
+    ReserveLease,
+    Scheduler,
+    SchedulerPolicy,
+    Ticket,
+    WaitListener,
+)
 from backbone.router.snapshots import DEFAULT_TRADE_RING, SnapshotStore, StreamValue, UpdateStream
 from backbone.router.stats import RouterStats, StatsRecorder
 from backbone.router.websocket_channel import WebSocketChannel
@@ -66,7 +75,9 @@ class SmartRouter:
         ws_url: str,
         *,
         rate_limits: Mapping[str, float] | None = None,
-        critical_reserve: int = 2,
+        critical_reserve: int | None = None,
+        scheduling: SchedulerPolicy | None = None,
+        admission: Admission | None = None,
         request_timeout_s: float = 10.0,
         freshness_s: Mapping[str, float] | None = None,
         trade_ring: int = DEFAULT_TRADE_RING,
@@ -75,9 +86,12 @@ class SmartRouter:
         self.rest_url = rest_url
         self.ws_url = ws_url
         self._stats = StatsRecorder()
-        self._limiter = RateLimiter(rate_limits, critical_reserve)
+        policy = scheduling or SchedulerPolicy()
+        if critical_reserve is not None:
+            policy = dataclasses.replace(policy, critical_reserve=critical_reserve)
+        self.scheduler = Scheduler(rate_limits, policy, admission=admission)
         self._rest = RestChannel(
-            rest_url, self._limiter, self._stats, request_timeout_s=request_timeout_s
+            rest_url, self.scheduler, self._stats, request_timeout_s=request_timeout_s
         )
         self._store = SnapshotStore(trade_ring)
         self._ws = WebSocketChannel(
@@ -107,7 +121,7 @@ class SmartRouter:
         self._started = False
         await self._ws.stop()
         self._store.close_listeners()
-        self._limiter.close()
+        self.scheduler.close()
         await self._rest.close()
 
     async def __aenter__(self) -> Self:
@@ -143,8 +157,13 @@ class SmartRouter:
         count: int = MAX_CANDLE_COUNT,
         to: datetime | None = None,
         priority: Priority = Priority.NORMAL,
+        ticket: Ticket | None = None,
     ) -> list[Candle]:
-        """One page of candles ending before ``to`` (exclusive), returned ascending by start."""
+        """One page of candles ending before ``to`` (exclusive), returned ascending by start.
+
+        ``ticket`` (from :meth:`ticket`) keeps the caller's place in the scheduler's
+        order; its priority, not ``priority``, then decides.
+        """
         code = check.market_code(market)
         tf = parse_timeframe(timeframe)
         params: dict[str, Any] = {
@@ -158,6 +177,7 @@ class SmartRouter:
             params,
             lambda raw: [Candle.from_upbit(c, tf) for c in raw],
             priority=Priority.parse(priority),
+            ticket=ticket,
             path_suffix=f"/{tf.path}",
         )
         candles.sort(key=lambda c: c.start)
@@ -364,11 +384,28 @@ class SmartRouter:
         """``disconnected``, ``connecting`` or ``connected``."""
         return self._ws.state
 
+    # -- scheduling -----------------------------------------------------------
+
+    def ticket(self, priority: Priority, on_wait: WaitListener | None = None) -> Ticket:
+        """A place in the scheduler's order for work that may make several calls.
+
+        ``on_wait(seconds, reason)`` hears how long the work waited and why.
+        """
+        return self.scheduler.ticket(priority, on_wait)
+
+    def raise_priority(self, ticket: Ticket, priority: Priority) -> bool:
+        """Make waiting work more urgent in place (nothing is cancelled)."""
+        return self.scheduler.raise_priority(ticket, Priority.parse(priority))
+
+    def hold_critical_reserve(self) -> ReserveLease:
+        """Keep the CRITICAL reserve free from bulk work while a live bot runs."""
+        return self.scheduler.hold_reserve()
+
     # -- budget and stats -----------------------------------------------------
 
     def rate_budget(self) -> dict[str, RateBudget]:
-        """Tokens available now per group, and the CRITICAL-only reserve."""
-        return self._limiter.budgets()
+        """Tokens available now per group, and the reserve held back for CRITICAL."""
+        return self.scheduler.budgets()
 
     def has_headroom(self, group: str) -> bool:
         """True while the group has tokens beyond the CRITICAL reserve right now."""
@@ -376,7 +413,7 @@ class SmartRouter:
             raise InvalidInputError(
                 "INVALID_GROUP", "group", f"group {group!r} is not one of: {', '.join(GROUPS)}"
             )
-        budget = self._limiter[group].budget()
+        budget = self.scheduler.budgets()[group]
         return budget.available > budget.reserve
 
     def stats(self) -> RouterStats:

@@ -17,6 +17,7 @@ from backbone.coordinator.planner import split_pages
 from backbone.domain.models import utc_now
 from backbone.domain.priority import Priority
 from backbone.domain.timeframes import TIMEFRAMES
+from backbone.router import SmartRouter
 from backbone.storage import MarketStore, MemoryCache
 from tests.coordinator.helpers import (
     M1,
@@ -310,28 +311,28 @@ async def test_history_before_listing_is_recorded_once(simulator: Any, coordinat
 
 
 async def test_a_normal_request_is_not_held_behind_low_pages_waiting_for_admission(
-    simulator: Any, coordinator: Coordinator
+    simulator: Any, router: SmartRouter, coordinator: Coordinator
 ) -> None:
     end = past_end()
     start = end - timedelta(minutes=600)
-    gate = asyncio.Event()
-
-    async def held_back() -> None:
-        await gate.wait()
-
+    load: list[str | None] = ["CPU at 99% (limit 70%)"]
+    router.scheduler.admission = lambda: load[0]
     low = asyncio.create_task(
-        coordinator.get_candles(
-            CandleRequest(BTC, M1, start=start, end=end, priority=Priority.LOW), before_page=held_back
-        )
+        coordinator.get_candles(CandleRequest(BTC, M1, start=start, end=end, priority=Priority.LOW))
     )
-    await asyncio.sleep(0.05)
-    assert candle_calls(simulator) == 0  # every LOW page waits at the gate
+    for _ in range(500):
+        if router.scheduler.waiting()[Priority.LOW] == 3:
+            break
+        await asyncio.sleep(0.01)
+    assert router.scheduler.waiting()[Priority.LOW] == 3
+    assert candle_calls(simulator) == 0  # every LOW page is held back by the machine's load
 
     normal = await asyncio.wait_for(coordinator.get_candles(CandleRequest(BTC, M1, start=start, end=end)), 5)
 
+    # The chart joined the LOW pages; the scheduler moved them up, nothing was cancelled or sent twice.
     assert candle_calls(simulator) == 3
     assert normal.upstream_calls == 0 and normal.shared_pages == 3
-    gate.set()
+    load[0] = None
     low_result = await asyncio.wait_for(low, 5)
     assert low_result.candles.to_candles() == normal.candles.to_candles()
     assert candle_calls(simulator) == 3

@@ -15,12 +15,12 @@ from backbone.domain.timeframes import parse_timeframe
 MINUTE = parse_timeframe("1m")
 
 
-async def test_a_page_promoted_before_its_task_first_ran_is_still_fetched(
+async def test_a_page_raised_before_its_task_first_ran_is_fetched_once_at_the_new_priority(
     simulator: Any, coordinator: Coordinator
 ) -> None:
     # A HIGH request that joins a LOW page in the very loop turn the page was created
-    # cancels a task that never started: its own handlers never run, so the page must
-    # be restarted from outside or both requests would wait forever.
+    # raises the page's ticket in place: the task is never cancelled, and both
+    # requests get the one call.
     service = coordinator._candles
     end = MINUTE.floor(utc_now()) - timedelta(hours=2)
     start = end - timedelta(minutes=100)
@@ -29,10 +29,11 @@ async def test_a_page_promoted_before_its_task_first_ran_is_still_fetched(
     before = simulator.stats.calls["candle"]
     low_pages = low._start([PageSpan(start, end, 100)], [], newest_first=False)
     high_pages = high._start([], low_pages, newest_first=False)
-    assert high_pages[0].promoted
+    assert high_pages[0].priority is Priority.HIGH
     await asyncio.wait_for(high.wait(high_pages), 10)
     await asyncio.wait_for(low.wait(low_pages), 10)
     assert simulator.stats.calls["candle"] - before == 1
+    assert high_pages[0].task is not None and not high_pages[0].task.cancelled()
     assert len(await high.read(start, end)) > 90
 
 

@@ -105,6 +105,9 @@ async def test_critical_candles_take_the_reserve_while_low_saturates_candles(
 
     low = [asyncio.create_task(low_backfill()) for _ in range(20)]
     await asyncio.sleep(1.2)
+    assert not router.scheduler.reserve_held()  # nobody needs it: LOW spends the whole window
+    lease = router.hold_critical_reserve()  # a live bot starts
+    await asyncio.wait_for(lease.ready(), 2.0)
     waits: list[float] = []
     for _ in range(6):
         started = time.perf_counter()
@@ -115,6 +118,7 @@ async def test_critical_candles_take_the_reserve_while_low_saturates_candles(
     for task in low:
         task.cancel()
     await asyncio.gather(*low, return_exceptions=True)
+    lease.release()
     low_waits = router.stats().token_wait_ms[Priority.LOW]
     critical_waits = router.stats().token_wait_ms[Priority.CRITICAL]
     assert percentile(low_waits, 90) > 100  # the group was saturated by LOW
@@ -146,7 +150,7 @@ async def test_foreign_traffic_seen_in_remaining_req_tightens_our_window(
 
     await asyncio.gather(foreign(), *(ours() for _ in range(10)))
     assert router.stats().status_429 <= 2
-    assert router._limiter["orderbook"].tightened > 0  # the header was listened to
+    assert router.scheduler.window("orderbook").tightened > 0  # the header was listened to
     assert ours_done
 
 

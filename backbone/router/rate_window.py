@@ -1,0 +1,184 @@
+"""The token window of one Upbit rate-limit group: what was spent, by us and by others.
+
+A :class:`RateWindow` is pure accounting on a clock the caller passes in; it never
+waits and never decides who goes next (that is the scheduler's job). It remembers
+the send time of every call of ours inside the last window, so no one-second span
+on the server can see more than the group's capacity from us, and it carries
+*foreign* sends: calls someone else on this address made, learnt from the
+``Remaining-Req`` header of our own answers. A 429 fills the window and lowers
+the capacity for a while; a 418 blocks the group until the ban ends. A fresh
+window knows nothing of what this address already spent (another program, or
+this one a moment before a restart), so it is *unsynced* until one answer's
+header has told it where the server's count stands.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from dataclasses import dataclass
+
+# Send times remembered to explain Remaining-Req headers of slow answers.
+_HISTORY_S = 30.0
+# After a 429 the capacity drops by one per 429 (at most half) for this long.
+PENALTY_S = 10.0
+# The server's own window, when matching our sends to a Remaining-Req count.
+_SERVER_WINDOW_S = 1.0
+# Slack when matching our sends to the server's window.
+_MATCH_SLACK_S = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class RateBudget:
+    """What a group can spend right now: ``available`` tokens, ``reserve`` of them CRITICAL-only.
+
+    ``reserve`` is 0 while no CRITICAL work may need it (bulk work then uses it all).
+    """
+
+    group: str
+    limit_per_s: float
+    available: int
+    reserve: int
+
+
+class SendStamp:
+    """One send in the window; its time moves to the moment the request really left."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+
+class RateWindow:
+    """Sends inside the sliding window of one group, ours and foreign, on a given clock."""
+
+    def __init__(
+        self, group: str, limit_per_s: float, window_s: float, *, probe_first: bool = True
+    ) -> None:
+        if limit_per_s < 1:
+            raise ValueError(
+                f"rate limit for group {group!r} must be at least 1 call/s, got {limit_per_s}"
+            )
+        if window_s <= 0:
+            raise ValueError(f"rate window must be > 0 s, got {window_s}")
+        self.group = group
+        self.limit_per_s = float(limit_per_s)
+        self.capacity = int(limit_per_s)
+        self.window_s = window_s
+        self._sends: deque[SendStamp] = deque()  # ours, in grant order
+        self._foreign: list[float] = []  # someone else's, learnt from headers, ascending
+        self._history: deque[SendStamp] = deque()  # ours, for header matching
+        self._penalty = 0
+        self._penalty_until = 0.0
+        self._penalised_at = float("-inf")
+        self.banned_until = 0.0
+        self.tightened = 0  # foreign sends learnt from Remaining-Req headers
+        self.synced = not probe_first  # the server's count is known (or we chose not to ask)
+        self.probe_out = False  # the one unsynced call is in flight
+
+    # -- reading --------------------------------------------------------------
+
+    def capacity_at(self, now: float) -> int:
+        """The capacity now, lowered for a while after a 429."""
+        if now >= self._penalty_until:
+            self._penalty = 0
+        return max(1, self.capacity - self._penalty)
+
+    def used(self, now: float) -> int:
+        """Sends (ours and foreign) still inside the window."""
+        self._purge(now)
+        return len(self._sends) + len(self._foreign)
+
+    def room(self, now: float) -> int:
+        """Tokens free now, before any reserve is held back."""
+        return max(0, self.capacity_at(now) - self.used(now))
+
+    def next_change(self, now: float) -> float:
+        """The earliest moment ``room`` can grow: a send leaves the window or a penalty ends."""
+        self._purge(now)
+        heads = [self._sends[0].at] if self._sends else []
+        heads += self._foreign[:1]
+        wake = min(heads) + self.window_s if heads else now
+        if self._penalty and self._penalty_until > now:
+            wake = min(wake, self._penalty_until) if wake > now else self._penalty_until
+        return max(wake, now)
+
+    # -- spending -------------------------------------------------------------
+
+    def take(self, now: float) -> SendStamp:
+        """Spend one token now; the stamp may be moved later with :meth:`SendStamp.at`."""
+        if not self.synced:
+            self.probe_out = True
+        stamp = SendStamp(now)
+        self._sends.append(stamp)
+        self._history.append(stamp)
+        return stamp
+
+    def observe_remaining(self, sec_left: int, sent_at: float, now: float) -> None:
+        """Reconcile with a Remaining-Req ``sec`` value from an answer to a call sent at ``sent_at``.
+
+        The server counted ``capacity - sec_left`` calls in its window when ours
+        arrived; every one beyond those we sent around that time is someone
+        else's. Foreign sends already known for that span are not counted twice,
+        and ones the server no longer counts are dropped, so several programs on
+        one address converge on sharing the budget instead of starving each other.
+        They are placed at ``sent_at``: all of them happened before it.
+        """
+        self._purge(now)
+        self.end_probe()
+        lo = sent_at - _SERVER_WINDOW_S - _MATCH_SLACK_S
+        ours = sum(1 for stamp in self._history if lo <= stamp.at <= sent_at)
+        foreign = max(0, self.capacity - sec_left - ours)
+        known = [t for t in self._foreign if sent_at - self.window_s < t <= sent_at]
+        extra = foreign - len(known)
+        if extra > 0:
+            extra = min(extra, self.capacity - self.used(now))
+            for _ in range(max(0, extra)):
+                bisect.insort(self._foreign, sent_at)
+                self.tightened += 1
+        else:
+            for stale in known[:-extra]:  # the oldest: the server has let them go
+                self._foreign.remove(stale)
+
+    def end_probe(self) -> None:
+        """An answer (or a failure) came back: the cold-start probe no longer holds others."""
+        if not self.synced:
+            self.synced = True
+            self.probe_out = False
+
+    def on_rate_limited(self, now: float) -> None:
+        """A 429: treat the window as full and lower the capacity for a while.
+
+        Several calls in flight meet the same full window, so the capacity drops
+        at most once per window, not once per 429.
+        """
+        room = self.capacity - self.used(now)
+        for _ in range(max(0, room)):
+            bisect.insort(self._foreign, now)
+        if now - self._penalised_at > self.window_s:
+            self._penalised_at = now
+            self._penalty = min(self._penalty + 1, self.capacity // 2)
+        self._penalty_until = now + PENALTY_S
+
+    def ban(self, seconds: float, now: float) -> None:
+        """A 418: nothing may be sent for ``seconds``."""
+        self.banned_until = max(self.banned_until, now + seconds)
+
+    # -- internals ------------------------------------------------------------
+
+    def _purge(self, now: float) -> None:
+        # Leaving is tested as ``at + window <= now``, the very sum next_change wakes at,
+        # so a timer never fires a rounding error too early and finds nothing changed.
+        # A stamp moved later than the ones behind it leaves only with them: that errs safe.
+        window = self.window_s
+        while self._sends and self._sends[0].at + window <= now:
+            self._sends.popleft()
+        gone = 0
+        while gone < len(self._foreign) and self._foreign[gone] + window <= now:
+            gone += 1
+        if gone:
+            del self._foreign[:gone]
+        history_horizon = now - _HISTORY_S
+        while self._history and self._history[0].at <= history_horizon:
+            self._history.popleft()
