@@ -69,7 +69,7 @@ async def run_window(
         settings.save(store)
         apply_theme(app, theme)
 
-    panels = build_panels(backbone, Favourites(store))
+    panels = build_panels(backbone, Favourites(store), settings=store)
     window = MainWindow(
         backbone, source.label, panels.tabs, settings=store, on_settings=edit_settings, on_theme=set_theme
     )

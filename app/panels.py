@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QTabWidget, QWidget
 
 from backbone import MarketDataBackbone
@@ -58,12 +59,15 @@ def show_in_tabs(widget: QWidget) -> None:
         parent.setCurrentWidget(widget)
 
 
-def build_panels(backbone: MarketDataBackbone, favourites: Favourites | None = None) -> Panels:
+def build_panels(
+    backbone: MarketDataBackbone, favourites: Favourites | None = None, settings: QSettings | None = None
+) -> Panels:
     """Every tab, wired: double-clicking a market in a list opens it in the chart, and the
-    lists share one set of ``favourites`` (remembered where its store keeps it)."""
+    lists share one set of ``favourites`` (remembered where its store keeps it); the chart
+    remembers each market's state in ``settings``."""
     favourites = favourites if favourites is not None else Favourites()
     markets = MarketsPanel(backbone, favourites=favourites)
-    chart = ChartPanel(backbone)
+    chart = ChartPanel(backbone, settings=settings)
     screener = ScreenerPanel(backbone, favourites=favourites)
     backtest = BacktestPanel(backbone)
     livebot = LiveBotPanel(backbone)

@@ -42,12 +42,26 @@ class CandlestickItem(pg.GraphicsObject):
         self._lines = [internals.PrimitiveArray(QtCore.QLineF, 4) for _ in range(2)]
         self._rects = [internals.PrimitiveArray(QtCore.QRectF, 4) for _ in range(2)]
         self._bounds = QtCore.QRectF()
+        self._log_y = False  # prices drawn as log10 when the plot's y axis is logarithmic
         self.painted_candles = 0  # drawn primitives in the last paint (for tests and benches)
         self.refresh()
 
     def set_series(self, series: CandleSeries) -> None:
         self.series = series
         self.refresh()
+
+    def setLogMode(self, x: bool, y: bool) -> None:
+        """pyqtgraph calls this when the plot's axes switch between linear and log."""
+        if y != self._log_y:
+            self._log_y = y
+            self.refresh()
+
+    def _y(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Prices in the view's y coordinates (log10 on a log axis)."""
+        if not self._log_y:
+            return values
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log10(values)
 
     def refresh(self) -> None:
         """Call after the series changed: recompute bounds and repaint."""
@@ -99,19 +113,23 @@ class CandlestickItem(pg.GraphicsObject):
 
     def _y_extent(self, i0: int, i1: int) -> tuple[float, float]:
         s = self.series
-        return float(np.min(s.low[i0:i1])), float(np.max(s.high[i0:i1]))
+        low, high = float(np.min(s.low[i0:i1])), float(np.max(s.high[i0:i1]))
+        if self._log_y:
+            return float(np.log10(max(low, 1e-300))), float(np.log10(max(high, 1e-300)))
+        return low, high
 
     def _draw(self, p: QtGui.QPainter, i0: int, i1: int, bucket: int) -> None:
         d = self._buckets(i0, i1, bucket)
         rising = d["close"] >= d["open"]
         center = d["x"] + d["width"] / 2.0
         self.painted_candles = len(center)
+        low, high, open_, close = (self._y(d[name]) for name in ("low", "high", "open", "close"))
         for which, mask in ((0, rising), (1, ~rising)):
-            self._fill_lines(which, center[mask], d["low"][mask], d["high"][mask])
+            self._fill_lines(which, center[mask], low[mask], high[mask])
             if bucket == 1:
                 body = d["width"][mask] * _BODY_FRACTION
-                top = np.maximum(d["open"][mask], d["close"][mask])
-                bottom = np.minimum(d["open"][mask], d["close"][mask])
+                top = np.maximum(open_[mask], close[mask])
+                bottom = np.minimum(open_[mask], close[mask])
                 self._fill_rects(which, center[mask] - body / 2.0, bottom, body, top - bottom)
             else:
                 self._rects[which].resize(0)

@@ -1,42 +1,48 @@
-"""Chart viewer panel (NORMAL priority): market search, timeframes, candles, live last candle.
+"""Chart viewer panel (NORMAL priority): market search, timeframes, candles with indicators,
+a live last candle, and the order book and recent trades beside them.
 
-Calls on the backbone: ``list_markets()``, ``get_candle_data(market, timeframe,
-count=..., end_time=..., priority=NORMAL)`` and ``subscribe_ticker([market])``.
+The widget only renders: ``ui.presenters.chart.ChartPresenter`` talks to the backbone
+(``list_markets``, ``get_candle_data``, ``subscribe_trades``, ``get_orderbook_data``,
+``subscribe_orderbook``, ``get_trade_data``) and keeps the Qt-free model; this panel
+is its ``ChartDisplay``. Each market's timeframe, indicators, zoom and scale are
+remembered in the injected QSettings store.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from PyQt6 import QtCore, QtWidgets
+from PyQt6.QtCore import QSettings
 
-from backbone import Priority
 from ui.chart.chart_view import ChartView
+from ui.chart.indicator_menu import IndicatorMenu
 from ui.chart.market_search import MarketSearch
-from ui.chart.time_axis import KST
+from ui.chart.order_book_view import OrderBookView
+from ui.chart.state_store import ChartStateStore
 from ui.export import kst_text
+from ui.models.chart.legend import legend_text
+from ui.models.chart.navigation import TIMEFRAMES
+from ui.models.chart.order_book import BookView, TapeRow
 from ui.models.chart.series import CandleSeries
-from ui.models.formatting import format_amount, format_price
+from ui.models.chart.state import DEFAULT_VISIBLE, ChartState
+from ui.models.chart.studies import IndicatorSpec
 from ui.panel import ExportRows
-from ui.tasks import TaskSet
-from ui.timeframes import CHART_TIMEFRAMES
+from ui.presenters.chart import INITIAL_COUNT, ChartPresenter
 from ui.widgets import InlineMessage
 
 if TYPE_CHECKING:
     from backbone import MarketDataBackbone
 
-log = logging.getLogger(__name__)
+__all__ = ["INITIAL_COUNT", "ChartPanel"]
 
-PRIORITY = Priority.NORMAL
-INITIAL_COUNT = 400  # candles loaded when a market opens
-OLDER_PAGE = 400  # candles loaded per scroll back
+_REDRAW_MS = 50  # live updates are drawn at most this often
 
 
 class ChartPanel(QtWidgets.QWidget):
-    """Candlestick chart of one market, loading history and live ticks through the backbone."""
+    """Candlestick chart of one market, with its order book and trades, through the backbone."""
 
     loaded = QtCore.pyqtSignal(str, str, int)  # market, timeframe, candles held
 
@@ -47,27 +53,30 @@ class ChartPanel(QtWidgets.QWidget):
         *,
         market: str = "KRW-BTC",
         timeframe: str = "1m",
+        settings: QSettings | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("chartPanel")
         self.backbone = backbone
-        self._market = market
-        self._timeframe = timeframe
-        self._generation = 0  # bumps on every market/timeframe switch; stale results are dropped
-        self._history_exhausted = False
-        self.tasks = TaskSet("chart", on_error=self._task_failed)
-        self.series = CandleSeries(timeframe)
+        self.store = None if settings is None else ChartStateStore(settings)
+        if self.store is not None:
+            market = self.store.last_market() or market
+            remembered = self.store.load(market)
+            timeframe = remembered.timeframe if remembered else timeframe
+        self.presenter = ChartPresenter(backbone, self, market=market, timeframe=timeframe)
+        self._hovered = -1
+        self._pending_view: ChartState | None = None
 
         self.search = MarketSearch(self)
         self.search.setText(market)
         self.search.market_chosen.connect(self.show_market)
-        self.search.invalid.connect(self._show_error)
+        self.search.invalid.connect(self.show_error)
         self._tf_buttons = QtWidgets.QButtonGroup(self)
         self._tf_buttons.setExclusive(True)
         bar = QtWidgets.QHBoxLayout()
         bar.addWidget(QtWidgets.QLabel("Market"))
         bar.addWidget(self.search, 2)
-        for code in CHART_TIMEFRAMES:
+        for code in TIMEFRAMES:
             button = QtWidgets.QToolButton(self)
             button.setText(code)
             button.setCheckable(True)
@@ -76,30 +85,72 @@ class ChartPanel(QtWidgets.QWidget):
             button.clicked.connect(lambda _checked=False, c=code: self.show_timeframe(c))
             self._tf_buttons.addButton(button)
             bar.addWidget(button)
+        self.indicator_menu = IndicatorMenu(self)
+        self.indicator_menu.changed.connect(self._indicators_chosen)
+        self.indicator_menu.invalid.connect(self.show_error)
+        self.log_button = QtWidgets.QToolButton(self)
+        self.log_button.setText("Log")
+        self.log_button.setObjectName("logScale")
+        self.log_button.setCheckable(True)
+        self.log_button.setToolTip("Logarithmic price scale")
+        self.log_button.toggled.connect(self._log_toggled)
+        self.latest_button = QtWidgets.QToolButton(self)
+        self.latest_button.setText("Latest ⇥")
+        self.latest_button.setObjectName("jumpToLatest")
+        self.latest_button.setToolTip("Jump to the latest candle")
+        self.latest_button.clicked.connect(self.jump_to_latest)
+        for widget in (self.indicator_menu, self.log_button, self.latest_button):
+            bar.addWidget(widget)
         bar.addStretch(1)
-        self.readout = QtWidgets.QLabel(" ", self)
-        self.readout.setObjectName("chartReadout")
+        self.loading_label = QtWidgets.QLabel("", self)
+        self.loading_label.setObjectName("chartLoading")
+        bar.addWidget(self.loading_label)
+
+        self.legend = QtWidgets.QLabel(" ", self)
+        self.legend.setObjectName("chartLegend")
+        self.readout = self.legend  # the OHLC readout is the legend: hovered candle, else the last
         self.message = InlineMessage(self)
         self.view = ChartView(self)
-        self.view.hovered.connect(self._show_readout)
-        self.view.reached_left_edge.connect(self._load_older_soon)
+        self.view.hovered.connect(self._hover)
+        self.view.left_edge_moved.connect(self.presenter.want_history)
+        self.book = OrderBookView(self)
+        self.book.price_clicked.connect(self.view.add_price_line)
 
+        chart_side = QtWidgets.QWidget(self)
+        chart_layout = QtWidgets.QVBoxLayout(chart_side)
+        chart_layout.setContentsMargins(0, 0, 0, 0)
+        chart_layout.addWidget(self.legend)
+        chart_layout.addWidget(self.message)
+        chart_layout.addWidget(self.view, 1)
+        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal, self)
+        splitter.addWidget(chart_side)
+        splitter.addWidget(self.book)
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 1)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(bar)
-        layout.addWidget(self.readout)
-        layout.addWidget(self.message)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(splitter, 1)
+
+        self._redraw = QtCore.QTimer(self)
+        self._redraw.setSingleShot(True)
+        self._redraw.setInterval(_REDRAW_MS)
+        self._redraw.timeout.connect(self._draw_changes)
+        self._trades: Sequence[TapeRow] = ()
 
     # -- what tests and the app read ---------------------------------------------
 
     @property
     def market(self) -> str:
-        return self._market
+        return self.presenter.market
 
     @property
     def timeframe(self) -> str:
-        return self._timeframe
+        return self.presenter.timeframe
+
+    @property
+    def series(self) -> CandleSeries:
+        return self.presenter.series
 
     def candle_count(self) -> int:
         return len(self.series)
@@ -111,6 +162,15 @@ class ChartPanel(QtWidgets.QWidget):
         candle = self.series.candle(len(self.series) - 1)
         candle["start"] = datetime.fromtimestamp(candle.pop("x"), tz=UTC)
         return candle
+
+    def state(self) -> ChartState:
+        """The chart's settings as they stand (what is remembered for this market)."""
+        return ChartState(
+            timeframe=self.timeframe,
+            indicators=self.presenter.indicators,
+            visible_candles=self.view.visible_candles() if len(self.series) else DEFAULT_VISIBLE,
+            log_scale=self.view.log_scale,
+        )
 
     # -- actions ------------------------------------------------------------------------
 
@@ -130,130 +190,119 @@ class ChartPanel(QtWidgets.QWidget):
 
     def start(self) -> None:
         """Load the market list and the initial chart (call once the loop runs)."""
-        self.tasks.start(self._load_markets(), "markets")
-        self.show_market(self._market)
+        self.presenter.tasks.start(self.presenter.load_markets(), "markets")
+        self.show_market(self.market)
 
     def show_market(self, market: str) -> None:
-        """Switch to ``market`` (keeps the timeframe); loads in the background."""
-        self.tasks.start(self.open(market, self._timeframe), "open")
+        """Switch to ``market``; loads in the background."""
+        self.presenter.tasks.start(self.open(market), "open")
 
     def show_timeframe(self, timeframe: str) -> None:
-        self.tasks.start(self.open(self._market, timeframe), "open")
+        self.presenter.tasks.start(self.open(self.market, timeframe), "open")
 
     async def open(self, market: str, timeframe: str | None = None) -> bool:
-        """Load the latest candles of ``market`` and follow its live trades. True on success."""
-        timeframe = timeframe or self._timeframe
-        if timeframe not in CHART_TIMEFRAMES:
-            self._show_error(f"Timeframe {timeframe!r} is not one of: {', '.join(CHART_TIMEFRAMES)}")
-            return False
-        self._generation += 1
-        generation = self._generation
-        self.tasks.cancel("live")
-        self.tasks.cancel("older")
-        self.message.show_info(f"Loading {market} {timeframe}…")
-        response = await self.backbone.get_candle_data(
-            market, timeframe, count=INITIAL_COUNT, priority=PRIORITY
-        )
-        if generation != self._generation:
-            return False
-        if not response.success:
-            self._show_error(f"Could not load {market} {timeframe}: {response.error}")
-            return False
-        self._market, self._timeframe = market, timeframe
-        self.search.setText(market)
-        for button in self._tf_buttons.buttons():
-            button.setChecked(button.text() == timeframe)
-        series = CandleSeries(timeframe)
-        assert response.candles is not None  # a candle answer always carries its columns
-        series.replace(response.candles)
-        self.series = series
-        self._history_exhausted = len(series) < INITIAL_COUNT
-        self.view.set_series(series)
-        self.message.clear_message()
-        self.tasks.start(self._follow_live(market, generation), "live")
-        self.loaded.emit(market, timeframe, len(series))
-        return True
+        """Load the latest candles of ``market`` (in ``timeframe``, else the one remembered for
+        it, else the current one) and follow it live. True on success."""
+        self.remember()
+        remembered = self.store.load(market) if self.store is not None else None
+        if timeframe is None:
+            timeframe = remembered.timeframe if remembered is not None else self.timeframe
+        self._pending_view = remembered
+        return await self.presenter.open(market, timeframe)
 
     async def load_older(self) -> int:
         """Prepend one page of history before the oldest candle held; returns candles added."""
-        if not len(self.series) or self._history_exhausted:
-            return 0
-        generation = self._generation
-        oldest = datetime.fromtimestamp(float(self.series.x[0]), tz=UTC)
-        response = await self.backbone.get_candle_data(
-            self._market, self._timeframe, count=OLDER_PAGE, end_time=oldest, priority=PRIORITY
-        )
-        if generation != self._generation:
-            return 0
-        if not response.success:
-            self._show_error(f"Could not load older history: {response.error}")
-            return 0
-        assert response.candles is not None
-        added = self.series.merge(response.candles)
-        if added == 0:
-            self._history_exhausted = True  # nothing older exists
-        else:
-            self.view.data_changed()
-        return added
+        return await self.presenter.load_older()
+
+    def jump_to_latest(self) -> None:
+        """Frame the latest candles at the current zoom."""
+        self.view.show_last(self.view.visible_candles())
+
+    def remember(self) -> None:
+        """Store this market's chart state (timeframe, indicators, zoom, scale)."""
+        if self.store is not None and len(self.series):
+            self.store.save(self.market, self.state())
 
     async def stop(self) -> None:
-        """Stop the live feed and any loads."""
-        await self.tasks.wait_cancelled()
+        """Remember the chart state, stop the live feeds and any loads."""
+        self.remember()
+        self._redraw.stop()
+        await self.presenter.stop()
 
     def closeEvent(self, event: Any) -> None:
-        self.tasks.cancel_all()
+        self.presenter.tasks.cancel_all()
         super().closeEvent(event)
 
-    # -- background work -------------------------------------------------------------------
+    # -- ChartDisplay: what the presenter tells the widget ---------------------------------
 
-    async def _load_markets(self) -> None:
-        response = await self.backbone.list_markets(priority=PRIORITY)
-        if response.success:
-            self.search.set_markets(response.data)
-        else:
-            self._show_error(f"Could not load the market list: {response.error}")
+    def show_series(self, series: CandleSeries) -> None:
+        state = self._pending_view
+        self._pending_view = None
+        if state is not None:
+            self.indicator_menu.set_chosen(state.indicators)
+            self.presenter.set_indicators(state.indicators)
+            self.log_button.blockSignals(True)
+            self.log_button.setChecked(state.log_scale)
+            self.log_button.blockSignals(False)
+            self.view.set_log_scale(state.log_scale)
+        self.search.setText(self.market)
+        for button in self._tf_buttons.buttons():
+            button.setChecked(button.text() == self.timeframe)
+        self.message.clear_message()
+        self.book.clear()
+        self.view.clear_price_lines()
+        self.view.set_series(series, visible=state.visible_candles if state is not None else DEFAULT_VISIBLE)
+        self._hovered = -1
+        self._draw_changes()
+        self.loaded.emit(self.market, self.timeframe, len(series))
 
-    def _load_older_soon(self) -> None:
-        if not self.tasks.running("older") and not self._history_exhausted:
-            self.tasks.start(self.load_older(), "older")
+    def series_changed(self) -> None:
+        if not self._redraw.isActive():
+            self._redraw.start()
 
-    async def _follow_live(self, market: str, generation: int) -> None:
-        """Fold live trades into the last candle; reconnect after a dropped feed."""
-        while generation == self._generation:
-            try:
-                async with self.backbone.subscribe_ticker([market]) as stream:
-                    async for ticker in stream:
-                        if generation != self._generation:
-                            return
-                        if (ticker.get("market") or ticker.get("code")) != market:
-                            continue
-                        self.series.apply_trade(
-                            float(ticker["trade_price"]),
-                            int(ticker.get("trade_timestamp") or ticker["timestamp"]),
-                            float(ticker.get("trade_volume") or 0.0),
-                        )
-                        self.view.data_changed()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # the feed is best effort: say so and retry
-                log.warning("live feed for %s stopped: %s", market, error)
-                self.message.show_info(f"Live updates paused: {error}")
-            await asyncio.sleep(2.0)
+    def show_loading(self, text: str | None) -> None:
+        self.loading_label.setText(text or "")
 
-    # -- display -----------------------------------------------------------------------------
+    def show_history_start(self, x: float | None) -> None:
+        self.view.show_history_start(x)
 
-    def _show_readout(self, candle: dict[str, Any]) -> None:
-        when = datetime.fromtimestamp(candle["x"], tz=KST).strftime("%Y-%m-%d %H:%M KST")
-        change = candle["close"] - candle["open"]
-        self.readout.setText(
-            f"{self._market} {self._timeframe}  {when}   O {format_price(candle['open'])}"
-            f"  H {format_price(candle['high'])}  L {format_price(candle['low'])}"
-            f"  C {format_price(candle['close'])}  ({change / candle['open'] * 100:+.2f}%)"
-            f"  V {format_amount(candle['volume'])}"
-        )
-
-    def _show_error(self, text: str) -> None:
+    def show_error(self, text: str) -> None:
         self.message.show_error(text)
 
-    def _task_failed(self, error: BaseException) -> None:
-        self._show_error(f"Chart error: {error}")
+    def show_book(self, book: BookView) -> None:
+        self.book.show_book(book)
+
+    def show_trades(self, rows: Sequence[TapeRow]) -> None:
+        self._trades = rows
+        self.series_changed()
+
+    def show_markets(self, markets: Sequence[dict[str, Any]]) -> None:
+        self.search.set_markets(markets)
+
+    # -- drawing --------------------------------------------------------------------------------
+
+    def _draw_changes(self) -> None:
+        """Redraw what changed since the last frame: candles, indicators, legend and trades."""
+        self.view.data_changed()
+        self.view.set_indicators(self.presenter.indicator_lines())
+        self._show_legend()
+        if self._trades:
+            self.book.show_trades(self._trades)
+            self._trades = ()
+
+    def _show_legend(self) -> None:
+        index = self._hovered if 0 <= self._hovered < len(self.series) else None
+        self.legend.setText(legend_text(self.market, self.timeframe, self.series, index))
+
+    def _hover(self, index: int) -> None:
+        self._hovered = index
+        self._show_legend()
+
+    def _indicators_chosen(self, specs: tuple[IndicatorSpec, ...]) -> None:
+        self.presenter.set_indicators(specs)
+        self.view.set_indicators(self.presenter.indicator_lines())
+        self.remember()
+
+    def _log_toggled(self, log: bool) -> None:
+        self.view.set_log_scale(log)
+        self.remember()

@@ -96,7 +96,7 @@ class ChartPresenter:
 
     def start(self) -> None:
         """Load the market list and open the current market (call once the loop runs)."""
-        self.tasks.start(self._load_markets(), "markets")
+        self.tasks.start(self.load_markets(), "markets")
         self.tasks.start(self.open(self.market, self.timeframe), "open")
 
     async def open(self, market: str, timeframe: str | None = None) -> bool:
@@ -207,7 +207,8 @@ class ChartPresenter:
     def _touch(self) -> None:
         self._revision += 1
 
-    async def _load_markets(self) -> None:
+    async def load_markets(self) -> None:
+        """Hand the market list to the display (for the search box)."""
         response = await self.backbone.list_markets(priority=PRIORITY)
         if response.success:
             self.display.show_markets(response.data)
