@@ -1,22 +1,34 @@
-"""What a panel hands to File → Export: a header and rows, as the user sees them."""
+"""File → Export: writing a panel's rows to CSV, and saying plainly why a file could not be written."""
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QAbstractItemModel, Qt
+import csv
+from pathlib import Path
+from typing import Any
 
 from ui.chart.time_axis import KST
-from ui.panel import ExportRows
 
 
-def model_rows(model: QAbstractItemModel) -> ExportRows:
-    """Every row of a table model in its current (sorted, filtered) order, as displayed."""
-    columns = model.columnCount()
-    header = [str(model.headerData(c, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole)) for c in range(columns)]
-    rows = [
-        [model.data(model.index(r, c), Qt.ItemDataRole.DisplayRole) for c in range(columns)]
-        for r in range(model.rowCount())
-    ]
-    return header, rows
+def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> int:
+    """Write rows under a header; returns the number of rows written. Raises OSError."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return len(rows)
+
+
+def export_error_text(path: Path, error: OSError) -> str:
+    """Why ``path`` could not be written, in words a user can act on."""
+    if isinstance(error, FileNotFoundError):
+        reason = f"the folder {path.parent} does not exist"
+    elif isinstance(error, IsADirectoryError):
+        reason = "that name is a folder, not a file"
+    elif isinstance(error, PermissionError):
+        reason = "you have no permission to write there"
+    else:
+        reason = error.strerror or str(error)
+    return f"Could not export to {path}: {reason}. Choose another file."
 
 
 def kst_text(epoch_s: float) -> str:

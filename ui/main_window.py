@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import csv
+import asyncio
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import QByteArray, QSettings, QTimer, pyqtSignal
+from PyQt6.QtCore import QByteArray, QSettings, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from backbone import MarketDataBackbone
+from ui.export import export_error_text, write_csv
 from ui.models.monitor import status_text
-from ui.panel import require_panel
+from ui.panel import ExportRows, require_panel
 
 
 class MainWindow(QMainWindow):
@@ -49,6 +50,7 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.latency_label)
         bar.addPermanentWidget(self.ws_label)
         self._build_menus(on_settings, on_theme)
+        self._export: asyncio.Future[bool] | None = None  # the file being written, if any
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh_status)
         self._timer.start(1000)
@@ -102,8 +104,22 @@ class MainWindow(QMainWindow):
             return
         name, _ = QFileDialog.getSaveFileName(self, "Export to CSV", "export.csv", "CSV files (*.csv)")
         if name:
-            count = write_csv(Path(name), *rows)
-            self.statusBar().showMessage(f"Exported {count} rows to {name}", 5000)
+            self._export = asyncio.ensure_future(self.export_to(Path(name), rows))
+
+    async def export_to(self, path: Path, rows: ExportRows) -> bool:
+        """Write ``rows`` to ``path`` off the event loop; a failure is explained, not raised."""
+        try:
+            count = await asyncio.to_thread(write_csv, path, *rows)
+        except OSError as error:
+            text = export_error_text(path, error)
+            self.statusBar().showMessage(text, 10000)
+            box = QMessageBox(QMessageBox.Icon.Warning, "Export failed", text, QMessageBox.StandardButton.Ok, self)
+            box.setObjectName("exportError")
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
+            return False
+        self.statusBar().showMessage(f"Exported {count} rows to {path}", 5000)
+        return True
 
     def closeEvent(self, event: Any) -> None:
         if self._settings is not None:
@@ -113,11 +129,3 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
         self.closed.emit()
 
-
-def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> int:
-    """Write rows under a header; returns the number of rows written."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return len(rows)

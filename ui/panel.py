@@ -7,10 +7,16 @@ export says so by returning ``None`` from :meth:`Panel.export_rows`.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Protocol, runtime_checkable
 
 ExportRows = tuple[list[str], list[list[Any]]]
 """A header and its rows; cells are numbers and times as values, not display strings."""
+
+
+def export_cell(value: Any) -> Any:
+    """A value as an export cell: numbers stay numbers, an unknown figure (NaN) is left empty."""
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 @runtime_checkable

@@ -11,7 +11,8 @@ from PyQt6.QtCore import QSettings
 from app.panels import build_panels
 from app.source import open_source
 from backbone import MarketDataBackbone
-from ui.main_window import MainWindow, write_csv
+from ui.export import write_csv
+from ui.main_window import MainWindow
 from ui.markets_panel import MarketsPanel
 
 

@@ -23,10 +23,9 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from backbone import Priority
 from ui.chart.time_axis import KST
 from ui.colors import change_color, latency_color
-from ui.export import model_rows
 from ui.models.formatting import format_price
 from ui.models.livebot import LatencyTracker, PaperPosition, Signal, critical_summary, data_age_ms
-from ui.panel import ExportRows
+from ui.panel import ExportRows, export_cell
 from ui.tasks import TaskSet
 from ui.widgets import InlineMessage
 
@@ -172,8 +171,17 @@ class LiveBotPanel(QtWidgets.QWidget):
     # -- polling -------------------------------------------------------------------------
 
     def export_rows(self) -> ExportRows:
-        """The watchlist table as shown, for File → Export."""
-        return model_rows(self.table.model())
+        """The watchlist with numbers as numbers (empty while unknown), for File → Export."""
+        header = ["market", "last_price", "short_ema", "long_ema", "signal", "pnl_krw", "request_ms",
+                  "request_p95_ms", "requests_over_target", "requests", "data_age_s", "channel"]
+        rows = []
+        for market in self.watchlist:
+            p, lat = self.positions[market], self.latency[market]
+            age_s = self.data_age_ms.get(market, math.nan) / 1000
+            cells = [market, p.last_price, p.short_ema, p.long_ema, p.signal, p.pnl_krw, lat.last,
+                     lat.percentile(95), lat.over_target, lat.total, age_s, self.channels.get(market)]
+            rows.append([export_cell(cell) for cell in cells])
+        return header, rows
 
     def is_ready(self) -> bool:
         """True once latencies have been measured."""

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from ui.models.favourites import Favourites
+from ui.panel import export_cell
 
 QUOTES = ("KRW", "BTC", "USDT")
 """Quote currencies in the order Upbit shows them; other quotes sort after these."""
@@ -260,11 +261,4 @@ def export_table(
 ) -> tuple[list[str], list[list[Any]]]:
     """Rows for a CSV file: numbers as numbers (empty when unknown), a favourite as true/false."""
     header = [c.export_title or c.title for c in columns]
-    body = []
-    for row in rows:
-        cells: list[Any] = []
-        for column in columns:
-            value = cell_value(row, column, favourites)
-            cells.append(None if isinstance(value, float) and math.isnan(value) else value)
-        body.append(cells)
-    return header, body
+    return header, [[export_cell(cell_value(row, column, favourites)) for column in columns] for row in rows]
