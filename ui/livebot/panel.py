@@ -1,12 +1,11 @@
 """Live-bot monitor (CRITICAL priority): watched markets, a paper-trading signal, latency.
 
-Calls on the backbone: ``list_markets(priority=HIGH)`` once (a directory lookup, not trading data) and, every
-``interval_s`` for each watched market, ``get_ticker_data([market],
-priority=CRITICAL)``. Each row shows two honest figures: the request latency
-(``metadata.processing_time_ms``, in-process) and the age of the data (now minus
-the quote's exchange timestamp). The headline reads the backbone's recent
-CRITICAL figure from ``metrics_snapshot()``, the one the status bar and the
-system monitor show.
+The widget renders; ``LiveBotPresenter`` (ui.presenters.livebot) asks the
+backbone for each watched market's ticker every ``interval_s`` at CRITICAL
+priority. Each row shows two honest figures: the request latency (in-process)
+and the age of the data (now minus the quote's exchange timestamp). The headline
+is the backbone's recent CRITICAL figure, the one the status bar and the system
+monitor show.
 """
 
 from __future__ import annotations
@@ -14,25 +13,23 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from backbone import Priority
 from ui.chart.time_axis import KST
 from ui.colors import change_color, latency_color
 from ui.models.formatting import format_price
-from ui.models.livebot import LatencyTracker, PaperPosition, Signal, critical_summary, data_age_ms
+from ui.models.livebot import LatencyTracker, PaperPosition, Signal, critical_summary
 from ui.panel import ExportRows, export_cell
+from ui.presenters.livebot import LiveBotPresenter
 from ui.tasks import TaskSet
 from ui.widgets import InlineMessage
 
 if TYPE_CHECKING:
     from backbone import MarketDataBackbone
 
-PRIORITY = Priority.CRITICAL
 TARGET_MS = 50.0
 _CODE = re.compile(r"^[A-Z]{2,5}-[A-Z0-9]{1,15}$")
 COLUMNS = ("Market", "Last price", "Short EMA", "Long EMA", "Signal", "P&L (KRW)",
@@ -63,6 +60,7 @@ class LiveBotPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.setObjectName("liveBotPanel")
         self.backbone = backbone
+        self.presenter = LiveBotPresenter(backbone)
         self.interval_s = interval_s
         self.tasks = TaskSet("livebot", on_error=lambda e: self.message.show_error(f"Live bot error: {e}"))
         self.known_markets: set[str] = set()
@@ -206,9 +204,7 @@ class LiveBotPanel(QtWidgets.QWidget):
         self.polled.emit()
 
     async def _run(self) -> None:
-        response = await self.backbone.list_markets(priority=Priority.HIGH)
-        if response.success:
-            self.known_markets = {m["market"] for m in response.data}
+        self.known_markets = await self.presenter.markets()
         loop = asyncio.get_running_loop()
         while True:
             began = loop.time()
@@ -216,20 +212,18 @@ class LiveBotPanel(QtWidgets.QWidget):
             await asyncio.sleep(max(0.05, self.interval_s - (loop.time() - began)))
 
     async def _poll(self, market: str) -> None:
-        response = await self.backbone.get_ticker_data([market], priority=PRIORITY)
+        quote = await self.presenter.quote(market)
         position = self.positions.get(market)
         if position is None:  # removed while the request was in flight
             return
-        meta = response.metadata
-        self.latency[market].add(float(meta.processing_time_ms))
-        self.channels[market] = getattr(meta, "channel", None) or meta.path_taken
-        if not response.success or not response.data:
-            self.message.show_error(f"{market}: {response.error or 'no data'}")
+        self.latency[market].add(quote.request_ms)
+        self.channels[market] = quote.channel
+        if quote.error is not None:
+            self.message.show_error(f"{market}: {quote.error}")
             self._render_row(market)
             return
-        ticker = response.data[0]
-        self.data_age_ms[market] = data_age_ms(ticker, int(time.time() * 1000))
-        signal = position.on_price(float(ticker["trade_price"]), int(ticker.get("trade_timestamp", 0)))
+        self.data_age_ms[market] = quote.data_age_ms
+        signal = position.on_price(quote.price, quote.trade_ms)
         if signal is not None:
             self._log_signal(signal)
         self._render_row(market)
@@ -256,7 +250,7 @@ class LiveBotPanel(QtWidgets.QWidget):
                 )
 
     def _update_summary(self) -> None:
-        self.summary.setText(critical_summary(self.backbone.metrics_snapshot()))
+        self.summary.setText(self.presenter.summary())
 
     def _log_signal(self, signal: Signal) -> None:
         when = datetime.now(KST).strftime("%H:%M:%S")

@@ -28,6 +28,7 @@ from ui.models.monitor import (
 )
 from ui.panel import ExportRows
 from ui.plots import counts_axis, legend_above
+from ui.presenters.monitor import MonitorPresenter
 from ui.tasks import TaskSet
 from ui.widgets import InlineMessage
 
@@ -103,6 +104,7 @@ class SystemMonitorPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.setObjectName("systemMonitorPanel")
         self.backbone = backbone
+        self.presenter = MonitorPresenter(backbone)
         self.interval_s = interval_s
         self.tasks = TaskSet("monitor", on_error=lambda e: self.message.show_error(f"Monitor error: {e}"))
         self.samples = 0
@@ -152,7 +154,7 @@ class SystemMonitorPanel(QtWidgets.QWidget):
 
     def sample_once(self) -> None:
         """Take one snapshot and append it to every plot."""
-        snapshot = self.backbone.metrics_snapshot()
+        snapshot = self.presenter.snapshot()
         self.show_snapshot(snapshot)
 
     def show_snapshot(self, snapshot: Any) -> None:
@@ -201,5 +203,5 @@ class SystemMonitorPanel(QtWidgets.QWidget):
             await asyncio.sleep(self.interval_s)
 
     async def _follow_alerts(self) -> None:
-        async for alert in self.backbone.alerts():
+        async for alert in self.presenter.alerts():
             self.add_alert(alert)
