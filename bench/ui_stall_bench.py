@@ -3,7 +3,10 @@
 Opens the whole app offscreen on a qasync loop (simulator in-process at 30 ms
 latency, as ``--source sim`` does), runs a 1m backtest over the form's date
 range, and samples the loop every 10 ms: a sample that comes late by X ms is
-a stall of X ms the user would have felt as a frozen window.
+a stall of X ms the user would have felt as a frozen window. Then it starts a
+1m backtest since 2018 (about 23,000 pages), lets it run a few seconds and
+cancels it: the longest stall within a second of pressing Run (after the
+confirmation) and of pressing Cancel are the start and cancel figures.
 
     python -m bench.ui_stall_bench [--quick]
 """
@@ -70,6 +73,7 @@ async def _measure(days: int) -> dict[str, Any]:
         stop.set()
         await watcher
         candles = 0 if backtest.candles is None else len(backtest.candles)
+        long_run = await _start_and_cancel(backtest)
         await panels.stop()
         window.close()
         await backbone.stop()
@@ -85,6 +89,57 @@ async def _measure(days: int) -> dict[str, Any]:
         "stall_p50_ms": round(float(np.percentile(values, 50)), 2),
         "stalls_over_50ms": int((values > 50).sum()),
         "stalls_over_100ms": int((values > 100).sum()),
+        **long_run,
+    }
+
+
+async def _start_and_cancel(backtest: Any) -> dict[str, Any]:
+    """Start a 1m backtest since 2018, let it run, cancel it; the stalls around each press."""
+    from PyQt6.QtCore import QDate
+
+    from backbone.coordinator.planner import split_pages
+    from backbone.domain.clock import KST
+    from backbone.domain.timeframes import parse_timeframe
+
+    minute = parse_timeframe("1m")
+    first = datetime(2018, 1, 1, tzinfo=KST)
+    today = datetime.now(KST)
+    pages = len(split_pages(minute, minute.floor(first), minute.floor(today)))
+    backtest.form.timeframe.setCurrentText("1m")
+    backtest.form.start_date.setDate(QDate(first.year, first.month, first.day))
+    backtest.form.end_date.setDate(QDate(today.year, today.month, today.day))
+    lags: list[tuple[float, float]] = []
+    stop = asyncio.Event()
+
+    async def watch() -> None:
+        while not stop.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(TICK_S)
+            lags.append((before, (time.perf_counter() - before - TICK_S) * 1000))
+
+    watcher = asyncio.ensure_future(watch())
+    await asyncio.sleep(0.5)
+    pressed_run = time.perf_counter()
+    task = backtest.run() or backtest.confirm_load()  # a load this long asks first; the user agrees
+    assert task is not None, "the backtest form refused its settings"
+    await asyncio.sleep(4.0)
+    pressed_cancel = time.perf_counter()
+    backtest.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    cancelled_in = time.perf_counter() - pressed_cancel
+    await asyncio.sleep(1.0)
+    stop.set()
+    await watcher
+
+    def worst(since: float) -> float:
+        window = [lag for at, lag in lags if since - TICK_S <= at <= since + 1.0]
+        return round(max(window, default=0.0), 1)
+
+    return {
+        "long_backtest_pages": pages,
+        "start_stall_ms": worst(pressed_run),
+        "cancel_stall_ms": worst(pressed_cancel),
+        "cancel_settled_s": round(cancelled_in, 2),
     }
 
 

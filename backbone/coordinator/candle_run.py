@@ -2,18 +2,25 @@
 
 A run plans what storage lacks, registers or joins pages in the single-flight
 registry, waits for them while watching the caller's cancel event, and reads the
-answer back from storage with the still-forming candles laid over it.
+answer back from storage with the still-forming candles laid over it. A long range
+is planned as plain spans and only ``PAGES_AHEAD`` of its own pages exist (with a
+task and a place in the scheduler) at any moment: the next one starts when one
+finishes, so a backfill of 23,000 pages starts and cancels in the same time as a
+backfill of ten.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+import heapq
+import itertools
+from collections import deque
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from backbone.coordinator.planner import PageSpan, Span, split_pages, subtract
+from backbone.coordinator.planner import PageSpan, Span, iter_pages, page_count, subtract
 from backbone.coordinator.progress import ProgressCallback, ProgressTracker
 from backbone.coordinator.requests import CandleRequest
 from backbone.coordinator.single_flight import BeforePage, InflightPage, SingleFlight
@@ -21,7 +28,7 @@ from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.clock import utc_to_ms
 from backbone.domain.errors import CancelledRequestError
 from backbone.domain.models import utc_now
-from backbone.domain.timeframes import PAGE_SIZE
+from backbone.domain.timeframes import PAGE_SIZE, Timeframe
 
 if TYPE_CHECKING:
     from backbone.router import SmartRouter
@@ -29,6 +36,9 @@ if TYPE_CHECKING:
     from backbone.storage import MarketStore, MemoryCache
 
 PageRunner = Callable[[InflightPage], Coroutine[Any, Any, None]]
+Planned = InflightPage | PageSpan  # a page in flight, or one of this run's spans not started yet
+
+PAGES_AHEAD = 8  # own pages one run has started and not finished, at most
 
 FORMING_KIND = "candle"  # memory cache kind for the still-forming tail of a series
 
@@ -90,6 +100,10 @@ class CandleRun:
         self.known: list[Span] = []  # spans this run's pages (own or joined) made known
         self._mark = flight.mark()
         self.shared_pages = 0
+        self._sources: deque[Iterator[PageSpan]] = deque()  # own spans planned, not started yet
+        self._begun: dict[Span, list[InflightPage]] = {}  # planned spans started, and their pages
+        self._running = 0  # own pages started and not finished
+        self._halted = False  # an own page failed or the run was left: start no more
 
     @property
     def key(self) -> tuple[str, str]:
@@ -108,22 +122,61 @@ class CandleRun:
                 "was cancelled; pages already stored are kept"
             )
 
-    async def fetch(self, start: datetime, end: datetime, *, newest_first: bool) -> list[InflightPage]:
-        """Start fetching whatever storage lacks in ``[start, end)``; the pages, ascending.
+    async def fetch(self, start: datetime, end: datetime) -> Iterator[Planned]:
+        """Plan fetching whatever storage lacks in ``[start, end)``; the planned pages, ascending.
 
-        Spans another request is fetching are joined rather than fetched again;
-        this run's own pages are started in the order the caller will want them.
+        Spans another request is fetching are joined rather than fetched again.
+        This run's own spans are made as they are wanted and start ``PAGES_AHEAD``
+        at a time, oldest first; :meth:`wait_planned` waits for any of them.
         """
         self.check_cancel()
-        request = self.request
+        timeframe = self.request.timeframe
         missing = await self.unknown(start, end)
         shared = self._flight.overlapping(self.key, missing)
         remaining = subtract(missing, [page.bounds for page in shared])
-        spans: list[PageSpan] = [
-            span for a, b in remaining for span in split_pages(request.timeframe, a, b)
+        self._start([], shared, newest_first=False)
+        self.tracker.add_pages(sum(page_count(timeframe, a, b) for a, b in remaining) + len(shared))
+        self._sources.append(_own_spans(timeframe, remaining))
+        self._top_up()
+        return heapq.merge(shared, _own_spans(timeframe, remaining), key=lambda item: _bounds(item)[0])
+
+    async def wait_planned(self, planned: Iterable[Planned]) -> None:
+        """Wait, in order, until every planned page is stored; starts a span not yet started."""
+        for item in planned:
+            self.check_cancel()
+            await self.wait([item] if isinstance(item, InflightPage) else self._begin(item))
+
+    def _top_up(self) -> None:
+        """Start own spans, oldest first, until ``PAGES_AHEAD`` are running."""
+        while self._sources and self._running < PAGES_AHEAD and not self._halted:
+            if self._cancel is not None and self._cancel.is_set():
+                return
+            span = next(self._sources[0], None)
+            if span is None:
+                self._sources.popleft()
+            elif (span.start, span.end) not in self._begun:
+                self._begin(span)
+
+    def _begin(self, span: PageSpan) -> list[InflightPage]:
+        """Start one planned span (once): join what others fetch of it, fetch the rest."""
+        bounds = (span.start, span.end)
+        begun = self._begun.get(bounds)
+        if begun is not None:
+            return begun
+        self._refresh_known()
+        left = subtract([bounds], self.known)
+        shared = self._flight.overlapping(self.key, left)
+        timeframe = self.request.timeframe
+        spans = [
+            PageSpan(a, b, timeframe.count_between(a, b))
+            for a, b in subtract(left, [page.bounds for page in shared])
         ]
-        pages = self._start(spans, shared, newest_first=newest_first)
-        self.tracker.add_pages(len(pages))
+        pages = self._start(spans, shared, newest_first=False)
+        self._begun[bounds] = pages
+        if not pages:
+            self.tracker.page_done(0)  # another request made it known meanwhile
+        elif len(pages) > 1:
+            self.tracker.add_pages(len(pages) - 1)
         return pages
 
     async def unknown(self, start: datetime, end: datetime) -> list[Span]:
@@ -204,6 +257,7 @@ class CandleRun:
         return sorted(own + shared, key=lambda page: page.span.start)
 
     def _launch(self, page: InflightPage) -> None:
+        self._running += 1
         page.task = asyncio.create_task(self._run_page(page))
         page.task.add_done_callback(lambda task, page=page: self._settle(page, task))
 
@@ -214,10 +268,14 @@ class CandleRun:
         abandon that lands that early would leave the page's future pending forever
         and every request sharing it hanging.
         """
-        if page.future.done() or page.task is not task:
-            return
-        error = task.exception() if not task.cancelled() else None
-        self._flight.fail(page, error or asyncio.CancelledError())
+        self._running -= 1
+        failed = task.cancelled() or task.exception() is not None
+        if not page.future.done() and page.task is task:
+            error = task.exception() if not task.cancelled() else None
+            self._flight.fail(page, error or asyncio.CancelledError())
+        if failed or (page.future.done() and not page.future.cancelled() and page.future.exception()):
+            self._halted = True
+        self._top_up()
 
     async def wait(self, pages: list[InflightPage]) -> None:
         """Wait until every page is stored; the first failure or a cancel is raised at once."""
@@ -262,6 +320,8 @@ class CandleRun:
         With ``graceful`` the run waits (briefly) for those pages to stop, so no
         exchange call of this request is still under way once it reports.
         """
+        self._halted = True
+        self._sources.clear()
         stopping: list[asyncio.Task[None]] = []
         for page in self._joined:
             if id(page) in self._released or page.future.done():
@@ -318,18 +378,28 @@ class CandleRun:
         self.tracker.page_done(outcome.candles_in_span)
 
 
-def clip_pages(pages: list[InflightPage], start: datetime, end: datetime) -> list[tuple[Span, InflightPage | None]]:
-    """Segments of ``[start, end)`` in ascending order: each page's part, and the stored parts between."""
-    segments: list[tuple[Span, InflightPage | None]] = []
+def clip_pages(
+    planned: Iterable[Planned], start: datetime, end: datetime
+) -> Iterator[tuple[Span, Planned | None]]:
+    """Segments of ``[start, end)`` in ascending order: each planned page's part (``planned``
+    ascending), and the stored parts between; made as they are wanted."""
     cursor = start
-    for page in sorted(pages, key=lambda p: p.span.start):
-        page_start, page_end = max(page.span.start, cursor), min(page.span.end, end)
+    for item in planned:
+        item_start, item_end = _bounds(item)
+        page_start, page_end = max(item_start, cursor), min(item_end, end)
         if page_start >= page_end:
             continue
         if cursor < page_start:
-            segments.append(((cursor, page_start), None))
-        segments.append(((page_start, page_end), page))
+            yield (cursor, page_start), None
+        yield (page_start, page_end), item
         cursor = page_end
     if cursor < end:
-        segments.append(((cursor, end), None))
-    return segments
+        yield (cursor, end), None
+
+
+def _own_spans(timeframe: Timeframe, ranges: list[Span]) -> Iterator[PageSpan]:
+    return itertools.chain.from_iterable(iter_pages(timeframe, a, b) for a, b in ranges)
+
+
+def _bounds(item: Planned) -> Span:
+    return item.bounds if isinstance(item, InflightPage) else (item.start, item.end)

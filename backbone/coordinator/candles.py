@@ -116,13 +116,13 @@ class CandleService:
             assert request.start is not None  # a range request, checked on construction
             start, end = range_bounds(timeframe, request.start, request.end, utc_now())
             await derive_from_minutes(self._store, request.market, timeframe, start, end)
-            pages = await run.fetch(start, end, newest_first=False) if start < end else []
+            pages = await run.fetch(start, end) if start < end else iter(())
             previous: CandleColumns | None = None
             for (segment_start, segment_end), page in clip_pages(pages, start, end):
                 chunks = _chunks(timeframe, segment_start, segment_end, whole=page is not None)
                 for chunk_start, chunk_end in chunks:
                     if page is not None:
-                        await run.wait([page])
+                        await run.wait_planned([page])
                     run.check_cancel()
                     candles = await run.read(chunk_start, chunk_end)
                     if request.fill_gaps:
@@ -175,8 +175,8 @@ class CandleService:
         if start >= end:
             return CandleColumns.empty(request.market, request.timeframe)
         await derive_from_minutes(self._store, request.market, request.timeframe, start, end)
-        pages = await run.fetch(start, end, newest_first=False)
-        await run.wait(pages)
+        pages = await run.fetch(start, end)
+        await run.wait_planned(pages)
         candles = await run.read(start, end)
         if request.fill_gaps:
             candles = fill_gaps(candles, request.timeframe, start, end)

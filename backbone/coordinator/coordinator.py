@@ -81,8 +81,8 @@ class Coordinator:
     ) -> AsyncIterator[CandleColumns]:
         """Finished, contiguous chunks of candles in ascending time while later pages load.
 
-        Pages are fetched oldest first with lookahead up to the priority's
-        concurrency. Use ``contextlib.aclosing`` (or exhaust the iterator) so that
+        Pages are fetched oldest first, a bounded window of them at a time, in the
+        scheduler's order. Use ``contextlib.aclosing`` (or exhaust the iterator) so that
         leaving early stops the pages nobody else waits for.
         """
         _check_request(request)

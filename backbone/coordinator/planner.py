@@ -6,7 +6,7 @@ plain unit test. Ranges are half-open ``[start, end)`` of aligned candle starts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -67,18 +67,34 @@ def split_pages(
     ``to`` backwards: N slots ending at ``end`` take ``ceil(N / page_size)`` calls
     and only the oldest page may be short.
     """
+    return list(iter_pages(timeframe, start, end, page_size))
+
+
+def iter_pages(
+    timeframe: Timeframe, start: datetime, end: datetime, page_size: int = PAGE_SIZE
+) -> Iterator[PageSpan]:
+    """The pages of :func:`split_pages`, ascending, made one at a time as they are wanted.
+
+    A range of years of minutes is tens of thousands of pages; a caller that only
+    looks a few pages ahead never pays for the rest.
+    """
     if page_size < 1:
         raise ValueError("page_size must be >= 1")
-    pages: list[PageSpan] = []
-    cursor = end
-    while cursor > start:
-        page_start = timeframe.shift(cursor, -page_size)
-        if page_start < start:
-            page_start = start
-        pages.append(PageSpan(page_start, cursor, timeframe.count_between(page_start, cursor)))
-        cursor = page_start
-    pages.reverse()
-    return pages
+    slots = timeframe.count_between(start, end)
+    short = slots % page_size
+    cursor = start
+    if short:  # the oldest page is the short one
+        cursor = timeframe.shift(start, short)
+        yield PageSpan(start, cursor, short)
+    while cursor < end:
+        following = timeframe.shift(cursor, page_size)
+        yield PageSpan(cursor, following, page_size)
+        cursor = following
+
+
+def page_count(timeframe: Timeframe, start: datetime, end: datetime, page_size: int = PAGE_SIZE) -> int:
+    """How many pages :func:`split_pages` would make, without making them."""
+    return -(-timeframe.count_between(start, end) // page_size)
 
 
 def subtract(ranges: Sequence[Span], holes: Iterable[Span]) -> list[Span]:

@@ -384,3 +384,34 @@ async def test_a_candle_that_closed_since_it_was_cached_as_forming_comes_final_f
     held = next(c for c in again.candles.to_candles() if c.start == forming)
     assert again.upstream_calls >= 1
     assert [held] == truth
+
+
+async def test_a_range_of_years_starts_only_a_window_of_pages_and_cancels_at_once(
+    simulator: Any, router: SmartRouter, coordinator: Coordinator
+) -> None:
+    from backbone.coordinator.candle_run import PAGES_AHEAD
+    from backbone.domain.errors import CancelledRequestError
+
+    start = M1.floor(utc_now()) - timedelta(days=365 * 8)  # about 21,000 pages of minutes
+    router.scheduler.admission = lambda: "CPU at 99% (limit 70%)"  # hold LOW pages in the queue
+    cancel = asyncio.Event()
+    events: list[Any] = []
+    task = asyncio.create_task(
+        coordinator.get_candles(
+            CandleRequest(BTC, M1, start=start, priority=Priority.LOW), progress=events.append, cancel=cancel
+        )
+    )
+    for _ in range(500):
+        if coordinator.inflight_pages() >= PAGES_AHEAD:
+            break
+        await asyncio.sleep(0.01)
+    assert coordinator.inflight_pages() == PAGES_AHEAD  # not one task per page of the range
+    assert router.scheduler.waiting()[Priority.LOW] == PAGES_AHEAD
+    assert events and events[0].pages_total >= 21_000  # the plan still knows its length
+
+    cancel.set()
+    with pytest.raises(CancelledRequestError):
+        await task
+    assert coordinator.inflight_pages() == 0
+    assert router.scheduler.waiting()[Priority.LOW] == 0
+    assert candle_calls(simulator) == 0
