@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -92,7 +93,9 @@ class MarketDataBackbone:
     user's data directory (``UPBIT_BACKBONE_DB`` overrides it). ``scheduling``
     overrides the rules of the one scheduler every exchange call goes through
     (concurrency per priority, the CRITICAL reserve, LOW's share and trickle).
-    Use as an async context manager, or call ``start()`` and ``stop()``.
+    ``clock`` is this machine's time (injectable for tests); which candles are
+    closed is decided by the exchange's time, never by it. Use as an async
+    context manager, or call ``start()`` and ``stop()``.
     """
 
     def __init__(
@@ -105,6 +108,7 @@ class MarketDataBackbone:
         load_sampler: Callable[[], LoadSample] = psutil_sampler,
         rate_limits: dict[str, float] | None = None,
         scheduling: SchedulerPolicy | None = None,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.rest_url = rest_url or LIVE_REST_URL
         self.ws_url = ws_url or LIVE_WS_URL
@@ -119,7 +123,8 @@ class MarketDataBackbone:
         )
         self._store = MarketStore(db_url)
         self._cache = MemoryCache()
-        self._coordinator = Coordinator(self._router, self._store, self._cache)
+        self._clock = clock
+        self._coordinator = Coordinator(self._router, self._store, self._cache, clock=clock)
         self._markets = MarketCatalogue(self._router)
         self.metrics = MetricsCollector()
         self._tracker = ProgressTracker()
@@ -188,7 +193,7 @@ class MarketDataBackbone:
             wanted = check_count(count)
             start = check_time(start_time, "start_time")
             end = check_time(end_time, "end_time")
-            check_range(start, end, utc_now())
+            check_range(start, end, self._clock())
             if wanted is not None and start is not None:
                 raise InvalidInputError(
                     "INVALID_RANGE", "count", "pass either count (latest N candles) or start_time (a range), not both"
@@ -196,7 +201,7 @@ class MarketDataBackbone:
             if wanted is None and start is None:
                 wanted = DEFAULT_CANDLE_COUNT
             if chosen is Priority.CRITICAL:
-                answer = await critical_path.candles(self._router, market, tf, wanted, start, end)
+                answer = await critical_path.candles(self._router, market, tf, wanted, start, end, self._clock())
                 return _Outcome(
                     None, [LAYER_ROUTER], upstream_calls=answer.upstream_calls, channel="rest", candles=answer.candles
                 )
@@ -245,7 +250,7 @@ class MarketDataBackbone:
             market = check_symbol(symbol, await self._known())
             wanted = check_count(count, maximum=100_000)
             start = check_time(start_time, "start_time")
-            check_range(start, None, utc_now())
+            check_range(start, None, self._clock())
             if wanted is None and start is None:
                 wanted = 100
             if chosen is Priority.CRITICAL and start is None and wanted is not None and wanted <= 500:
@@ -308,7 +313,7 @@ class MarketDataBackbone:
         market = check_symbol(symbol, await self._known())
         start = check_time(start_time, "start_time")
         end = check_time(end_time, "end_time")
-        check_range(start, end, utc_now())
+        check_range(start, end, self._clock())
         rid = request_id or self._tracker.new_id()
         request = CandleRequest(market, tf, None, start, end, chosen, False)
         self.load_guard.enter(chosen)

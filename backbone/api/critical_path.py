@@ -11,10 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from backbone.domain.candle_columns import CandleColumns
+from backbone.domain.candle_range import count_end, range_slots
+from backbone.domain.errors import InvalidInputError
 from backbone.domain.models import Candle
 from backbone.domain.priority import Priority
 from backbone.domain.timeframes import PAGE_SIZE, Timeframe
 from backbone.router import SmartRouter
+
+CRITICAL_MAX_CANDLES = 1_000  # five exchange pages: what a live bot needs, bounded
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,26 +54,51 @@ async def candles(
     count: int | None,
     start: datetime | None,
     end: datetime | None,
+    now: datetime,
 ) -> CriticalCandles:
-    """Candles fetched page by page backwards from ``end`` (or now), never stored."""
+    """The latest ``count`` candles before ``end``, or those starting in ``[start, end)``.
+
+    Fetched page by page backwards straight from the exchange and never stored. A
+    live bot needs recent candles, so at most ``CRITICAL_MAX_CANDLES`` may be asked;
+    longer histories belong on HIGH or NORMAL, which store what they fetch.
+    """
+    first: datetime | None = None
+    if start is not None:
+        first, last = range_slots(timeframe, start, end, now)
+        wanted = timeframe.count_between(first, last)
+        if wanted > CRITICAL_MAX_CANDLES:
+            raise InvalidInputError(
+                "INVALID_RANGE",
+                "start_time",
+                f"a CRITICAL range may hold at most {CRITICAL_MAX_CANDLES} {timeframe.code} candles, "
+                f"this one holds {wanted}; ask HIGH or NORMAL for longer histories",
+            )
+        if wanted <= 0:
+            return CriticalCandles(CandleColumns.from_candles(symbol, timeframe, []), 0)
+        to: datetime | None = last if end is not None else None  # None: up to the exchange's own now
+    else:
+        wanted = count or PAGE_SIZE
+        if wanted > CRITICAL_MAX_CANDLES:
+            raise InvalidInputError(
+                "INVALID_COUNT",
+                "count",
+                f"count {wanted} is above the CRITICAL limit of {CRITICAL_MAX_CANDLES} candles; "
+                "ask HIGH or NORMAL for longer histories",
+            )
+        to = None if end is None else count_end(timeframe, end, now)
     collected: dict[datetime, Candle] = {}
     calls = 0
-    to = end
-    while True:
-        want = PAGE_SIZE if count is None else min(PAGE_SIZE, count - len(collected))
-        page = await router.fetch_candles(symbol, timeframe, count=want, to=to, priority=Priority.CRITICAL)
+    while len(collected) < wanted:
+        ask = min(PAGE_SIZE, wanted - len(collected)) if first is None else PAGE_SIZE
+        page = await router.fetch_candles(symbol, timeframe, count=ask, to=to, priority=Priority.CRITICAL)
         calls += 1
         for candle in page:
-            if start is None or candle.start >= start:
+            if first is None or candle.start >= first:
                 collected[candle.start] = candle
-        if not page or len(page) < want:
-            break
+        if len(page) < ask:
+            break  # no older history
         to = page[0].start
-        if count is not None and len(collected) >= count:
-            break
-        if start is not None and to <= start:
+        if first is not None and to <= first:
             break
     ordered = CandleColumns.from_candles(symbol, timeframe, list(collected.values()))
-    if count is not None:
-        ordered = ordered.last(count)
-    return CriticalCandles(ordered, calls)
+    return CriticalCandles(ordered.last(wanted), calls)

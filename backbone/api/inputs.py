@@ -9,6 +9,7 @@ import re
 from collections.abc import Collection, Iterable
 from datetime import UTC, date, datetime, time
 
+from backbone.domain.candle_range import check_time_span
 from backbone.domain.clock import KST
 from backbone.domain.errors import InvalidInputError
 from backbone.domain.priority import Priority
@@ -96,9 +97,9 @@ def check_time(value: TimeInput | None, field: str) -> datetime | None:
         value = parsed
     if isinstance(value, datetime):
         moment = value if value.tzinfo is not None else value.replace(tzinfo=KST)
-        return moment.astimezone(UTC)
+        return check_time_span(_to_utc(moment, field), field)
     if isinstance(value, date):
-        return datetime.combine(value, time(0), KST).astimezone(UTC)
+        return check_time_span(_to_utc(datetime.combine(value, time(0), KST), field), field)
     raise InvalidInputError("INVALID_RANGE", field, f"{field} must be a datetime, date or ISO string, got {value!r}")
 
 
@@ -110,3 +111,11 @@ def check_range(start: datetime | None, end: datetime | None, now: datetime) -> 
         )
     if start is not None and start > now:
         raise InvalidInputError("INVALID_RANGE", "start_time", f"start_time {start.isoformat()} is in the future")
+
+
+def _to_utc(moment: datetime, field: str) -> datetime:
+    """``moment`` in UTC; a time so near year 1 or 9999 that the shift overflows is out of span."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return check_time_span(moment.replace(tzinfo=None).replace(tzinfo=UTC), field)

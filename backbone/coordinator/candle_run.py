@@ -79,6 +79,7 @@ class CandleRun:
         before_page: BeforePage | None,
         cancel: asyncio.Event | None,
         on_wait: WaitListener | None = None,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.request = request
         self.tracker = ProgressTracker(progress)
@@ -91,6 +92,7 @@ class CandleRun:
         self._run_page = run_page
         self._before_page = before_page
         self._cancel = cancel
+        self._clock = clock
         self._cancel_waiter: asyncio.Future[Any] | None = None
         self._own: list[InflightPage] = []
         self._joined: list[InflightPage] = []
@@ -204,7 +206,7 @@ class CandleRun:
             return
         # Only the slot still forming now: one that closed since the tail was cached has
         # final values on the exchange that the cached copy lacks.
-        forming_now = self.request.timeframe.floor(utc_now())
+        forming_now = self.request.timeframe.floor(self._clock())
         for a, b in missing:
             lo, hi = max(a, tail.start, forming_now), min(b, tail.end)
             if lo < hi:  # only slots storage still lacks: a closed slot's stored candle wins

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,21 +27,24 @@ from backbone.coordinator.candle_run import (
 )
 from backbone.coordinator.derived import derive_from_minutes
 from backbone.coordinator.gap_fill import fill_gaps
-from backbone.coordinator.planner import count_end, history_floor, range_bounds
+from backbone.coordinator.planner import history_floor
 from backbone.coordinator.progress import ProgressCallback
 from backbone.coordinator.requests import CandleRequest, CandleResult
 from backbone.coordinator.single_flight import BeforePage, InflightPage, PageOutcome, SingleFlight
 from backbone.domain.candle_columns import CandleColumns
+from backbone.domain.candle_range import count_end, range_slots
 from backbone.domain.clock import ms_to_utc, utc_to_ms
-from backbone.domain.models import Candle, utc_now
+from backbone.domain.models import utc_now
 from backbone.domain.timeframes import PAGE_SIZE, TIMEFRAMES, Timeframe
 
 if TYPE_CHECKING:
-    from backbone.router import SmartRouter
+    from backbone.router import CandlePage, SmartRouter
     from backbone.router.scheduler import WaitListener
     from backbone.storage import MarketStore, MemoryCache
 
 STREAM_CHUNK_SLOTS = 5 * PAGE_SIZE  # stored stretches are streamed in chunks of this many slots
+# A trade made just before a candle's end may reach the exchange's candles a moment after it.
+CLOSE_MARGIN = timedelta(seconds=2)
 
 
 class CandleService:
@@ -52,8 +55,11 @@ class CandleService:
         router: SmartRouter,
         store: MarketStore,
         cache: MemoryCache | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._router = router
+        self._clock = clock
         self._store = store
         self._cache = cache
         self._flight = SingleFlight()
@@ -114,7 +120,7 @@ class CandleService:
         sent = 0
         try:
             assert request.start is not None  # a range request, checked on construction
-            start, end = range_bounds(timeframe, request.start, request.end, utc_now())
+            start, end = range_slots(timeframe, request.start, request.end, self._clock())
             await derive_from_minutes(self._store, request.market, timeframe, start, end)
             pages = await run.fetch(start, end) if start < end else iter(())
             previous: CandleColumns | None = None
@@ -166,12 +172,13 @@ class CandleService:
             before_page=before_page,
             cancel=cancel,
             on_wait=on_wait,
+            clock=self._clock,
         )
 
     async def _range(self, run: CandleRun) -> CandleColumns:
         request = run.request
         assert request.start is not None
-        start, end = range_bounds(request.timeframe, request.start, request.end, utc_now())
+        start, end = range_slots(request.timeframe, request.start, request.end, self._clock())
         if start >= end:
             return CandleColumns.empty(request.market, request.timeframe)
         await derive_from_minutes(self._store, request.market, request.timeframe, start, end)
@@ -192,7 +199,7 @@ class CandleService:
         request = run.request
         timeframe = request.timeframe
         wanted = request.count or 1
-        end = count_end(timeframe, request.end, utc_now())
+        end = count_end(timeframe, request.end, self._clock())
         floor = history_floor(timeframe)
         reach = floor if wanted >= timeframe.count_between(floor, end) else timeframe.shift(end, -wanted)
         await derive_from_minutes(self._store, request.market, timeframe, reach, end)
@@ -230,10 +237,9 @@ class CandleService:
         try:
             if page.before_page is not None:
                 await page.before_page()
-            sent_at = utc_now()
             page.started = True
             try:
-                candles = await self._router.fetch_candles(
+                answer = await self._router.fetch_candle_page(
                     market, timeframe, count=page.span.slots, to=page.span.end, ticket=page.ticket
                 )
             except Exception:
@@ -248,7 +254,7 @@ class CandleService:
             return
         page.writing = True
         try:
-            outcome = await self._store_page(page, candles, sent_at)
+            outcome = await self._store_page(page, answer)
         except Exception as exc:
             self._flight.fail(page, exc)
             return
@@ -260,16 +266,18 @@ class CandleService:
             self._cache.put(FORMING_KIND, forming_key(*page.key), tail)
         self._flight.complete(page, outcome)
 
-    async def _store_page(
-        self, page: InflightPage, candles: list[Candle], sent_at: datetime
-    ) -> PageOutcome:
+    async def _store_page(self, page: InflightPage, answer: CandlePage) -> PageOutcome:
         """Store one answer; Upbit sends the ``count`` newest candles before ``to``, so
         everything from the oldest returned up to ``to`` is complete, and a short answer
-        means nothing older exists at all."""
+        means nothing older exists at all.
+
+        Only candles the exchange had closed are recorded as covered; this machine's
+        clock may be off by seconds, so the exchange's own time of the answer decides.
+        """
         market, timeframe = page.key[0], TIMEFRAMES[page.key[1]]
         span = page.span
-        answer = CandleColumns.from_candles(market, timeframe, candles)
-        rows = answer[: int(np.searchsorted(answer.start_ms, utc_to_ms(span.end)))]
+        candles = CandleColumns.from_candles(market, timeframe, answer.candles)
+        rows = candles[: int(np.searchsorted(candles.start_ms, utc_to_ms(span.end)))]
         in_span = rows.between(utc_to_ms(span.start), utc_to_ms(span.end))
         exhausted = len(candles) < span.slots
         if exhausted:
@@ -278,8 +286,7 @@ class CandleService:
             known_start = min(span.start, ms_to_utc(int(rows.start_ms[0])))
         else:
             known_start = span.start
-        # A candle that started before the call was sent may still have been forming.
-        cover_end = min(span.end, timeframe.floor(sent_at))
+        cover_end = min(span.end, closed_end(timeframe, answer.exchange_time, known_start))
         covered = (known_start, cover_end) if known_start < cover_end else None
         await self._store.write_candles(market, timeframe, rows, covered=covered)
         fresh = rows[int(np.searchsorted(rows.start_ms, utc_to_ms(cover_end))) :]
@@ -290,6 +297,13 @@ class CandleService:
             known=(known_start, span.end),
             forming_from=max(cover_end, span.start),
         )
+
+
+def closed_end(timeframe: Timeframe, exchange_time: datetime | None, floor: datetime) -> datetime:
+    """The end of the candles closed at ``exchange_time``, less a margin; ``floor`` when unknown."""
+    if exchange_time is None:
+        return floor
+    return max(floor, timeframe.floor(exchange_time - CLOSE_MARGIN))
 
 
 def _chunks(

@@ -20,6 +20,7 @@ from backbone.coordinator.requests import CandleRequest, CandleResult, Progress,
 from backbone.coordinator.trades import TradeService
 from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.errors import InvalidInputError
+from backbone.domain.models import utc_now
 from backbone.domain.priority import Priority
 
 if TYPE_CHECKING:
@@ -31,11 +32,20 @@ class Coordinator:
     """Turns candle, quote and trade requests into few exchange calls, stored and shared.
 
     When each call goes (order, concurrency, rate tokens) is the router's scheduler's
-    decision; the coordinator only says for whom, with a ticket per page.
+    decision; the coordinator only says for whom, with a ticket per page. ``clock``
+    is this machine's time, used only to place "now" in a request; what is closed
+    is decided by the exchange's time.
     """
 
-    def __init__(self, router: SmartRouter, store: MarketStore, cache: MemoryCache) -> None:
-        self._candles = CandleService(router, store, cache)
+    def __init__(
+        self,
+        router: SmartRouter,
+        store: MarketStore,
+        cache: MemoryCache,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._candles = CandleService(router, store, cache, clock=clock)
         self._quotes = QuoteService(router, cache)
         self._trades = TradeService(router, store)
 
@@ -54,7 +64,7 @@ class Coordinator:
     ) -> CandleResult:
         """Candles ascending by start, from storage after fetching only what it lacks.
 
-        A range covers every candle overlapping ``[start, end)``; "latest N" walks
+        A range holds every candle whose start lies in ``[start, end)``; "latest N" walks
         back from ``end`` (or now) page by page. The still-forming candle is never
         stored as complete: it comes fresh from the exchange, or from the memory
         cache (kind ``"candle"``) within that cache's time to live.

@@ -10,9 +10,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from backbone.domain.candle_range import Span
 from backbone.domain.timeframes import PAGE_SIZE, Timeframe
-
-Span = tuple[datetime, datetime]
 
 # Upbit opened in October 2017; a page that comes back short proves there are no
 # older candles, so coverage is recorded back to here and never asked for again.
@@ -28,34 +27,9 @@ class PageSpan:
     slots: int
 
 
-def live_end(timeframe: Timeframe, now: datetime) -> datetime:
-    """The exclusive end that includes the still-forming candle at ``now``."""
-    return timeframe.shift(timeframe.floor(now), 1)
-
-
 def history_floor(timeframe: Timeframe) -> datetime:
     """The aligned start before which the exchange holds no candles."""
     return timeframe.floor(HISTORY_FLOOR)
-
-
-def range_bounds(
-    timeframe: Timeframe, start: datetime, end: datetime | None, now: datetime
-) -> Span:
-    """Aligned ``[first, last_exclusive)`` of every candle overlapping ``[start, end)``.
-
-    ``end`` defaults to now. Nothing can exist after the forming candle, so the
-    end is clipped there; the result may be empty (``first >= last``).
-    """
-    first = timeframe.floor(start)
-    limit = live_end(timeframe, now)
-    last = limit if end is None else min(timeframe.ceil(end), limit)
-    return first, last
-
-
-def count_end(timeframe: Timeframe, end: datetime | None, now: datetime) -> datetime:
-    """The exclusive end of a "latest N candles" request: candles that start before ``end``."""
-    limit = live_end(timeframe, now)
-    return limit if end is None else min(timeframe.ceil(end), limit)
 
 
 def split_pages(

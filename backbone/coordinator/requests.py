@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Union
 
 from backbone.domain.candle_columns import CandleColumns
+from backbone.domain.candle_range import check_time_span
 from backbone.domain.errors import InvalidInputError
 from backbone.domain.models import Orderbook, Ticker, Trade
 from backbone.domain.priority import Priority
@@ -28,8 +29,8 @@ class CandleRequest:
     """What a caller wants: the latest ``count`` candles (up to ``end`` or now) or a range.
 
     Give either ``count`` (optionally with ``end``) or ``start`` (optionally with
-    ``end``; ``end`` defaults to now). A range means every candle whose interval
-    overlaps ``[start, end)``. ``timeframe`` and ``priority`` also accept their
+    ``end``; ``end`` defaults to now). A range holds every candle whose start lies
+    in ``[start, end)`` (``backbone.domain.candle_range``). ``timeframe`` and ``priority`` also accept their
     text forms (``"1m"``, ``"low"``); ``market`` is upper-cased.
     """
 
@@ -156,4 +157,4 @@ def parse_priority(value: object) -> Priority:
 def _aware(value: object, field: str) -> datetime:
     if not isinstance(value, datetime):
         raise InvalidInputError("INVALID_RANGE", field, f"{field} must be a datetime, got {value!r}")
-    return require_aware(value, field)
+    return check_time_span(require_aware(value, field), field)

@@ -13,7 +13,7 @@ from backbone.router.endpoints import (
 )
 from backbone.router.rate_window import RateBudget
 from backbone.router.scheduler import ReserveLease, Scheduler, SchedulerPolicy, Ticket, Wait
-from backbone.router.smart_router import RoutedAnswer, SmartRouter
+from backbone.router.smart_router import CandlePage, RoutedAnswer, SmartRouter
 from backbone.router.snapshots import UpdateStream
 from backbone.router.stats import RouterStats
 
@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_LIMITS_PER_S",
     "ENDPOINTS",
     "GROUPS",
+    "CandlePage",
     "Endpoint",
     "RateBudget",
     "ReserveLease",

@@ -16,7 +16,10 @@ import logging
 import random
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote, urlencode
 
 import aiohttp
@@ -46,6 +49,14 @@ _BAN_LENGTH = re.compile(
     r"(\d+(?:\.\d+)?)\s*(seconds?|secs?|s\b|초|minutes?|mins?|분|hours?|시간)", re.IGNORECASE
 )
 _UNIT_SECONDS = {"s": 1.0, "초": 1.0, "m": 60.0, "분": 60.0, "h": 3600.0, "시": 3600.0}
+
+
+@dataclass(frozen=True, slots=True)
+class Stamped(Generic[T]):
+    """A parsed answer and the exchange's own time when it answered (None if it did not say)."""
+
+    value: T
+    server_time: datetime | None
 
 
 class _Retry(Exception):
@@ -127,6 +138,22 @@ class RestChannel:
         A body that does not parse (truncated, malformed, wrong shape) counts
         as a server fault and is retried like a 5xx.
         """
+        answer = await self.get_stamped(
+            endpoint, params, parse, priority=priority, ticket=ticket, path_suffix=path_suffix
+        )
+        return answer.value
+
+    async def get_stamped(
+        self,
+        endpoint: Endpoint,
+        params: Mapping[str, QueryValue | None],
+        parse: Callable[[Any], T],
+        *,
+        priority: Priority = Priority.NORMAL,
+        ticket: Ticket | None = None,
+        path_suffix: str = "",
+    ) -> Stamped[T]:
+        """Like :meth:`get`, with the exchange's own time of the answer (its ``Date`` header)."""
         url = build_url(self.base_url, endpoint.path + path_suffix, params)
         ticket = ticket or self._scheduler.ticket(priority)
         attempts = {"429": 0, "5xx": 0, "connection": 0}
@@ -148,7 +175,7 @@ class RestChannel:
         endpoint: Endpoint,
         ticket: Ticket,
         parse: Callable[[Any], T],
-    ) -> T:
+    ) -> Stamped[T]:
         group = endpoint.group
         loop = asyncio.get_running_loop()
         queued_at = loop.time()
@@ -159,7 +186,8 @@ class RestChannel:
             # next caller, so no one is sent into a window the answer just said is full.
             self._stats.statuses[status] += 1
             self._observe_remaining(group, headers, sent_at)
-            return self._interpret(endpoint, parse, status, headers, body)
+            value = self._interpret(endpoint, parse, status, headers, body)
+            return Stamped(value, parse_date_header(headers.get("Date")))
 
     async def _send(
         self, url: URL, endpoint: Endpoint, stamp: SendStamp
@@ -253,6 +281,17 @@ def build_url(base_url: str, path: str, params: Mapping[str, QueryValue | None])
     query = urlencode(pairs, quote_via=quote, safe="")
     text = f"{base_url.rstrip('/')}/{path}" + (f"?{query}" if query else "")
     return URL(text, encoded=True)
+
+
+def parse_date_header(value: str | None) -> datetime | None:
+    """The instant an HTTP ``Date`` header states (whole seconds, UTC), or None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.astimezone(UTC) if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def parse_remaining_req(value: str) -> int | None:

@@ -19,7 +19,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from backbone.domain.clock import format_to_param
+from backbone.domain.clock import format_to_param, ms_to_utc
 from backbone.domain.errors import ConnectionLostError, InvalidInputError
 from backbone.domain.models import Candle, Market, Orderbook, Ticker, Trade
 from backbone.domain.priority import Priority
@@ -64,6 +64,27 @@ class RoutedAnswer:
     elapsed_ms: float
     snapshot_age_ms: float | None
     upstream_calls: int
+
+
+@dataclass(frozen=True, slots=True)
+class CandlePage:
+    """One page of candles ascending by start, and the exchange's clock when it answered.
+
+    ``server_time`` is the answer's ``Date`` header (whole seconds, so never later
+    than the exchange's true time); None when the answer carried none.
+    """
+
+    candles: list[Candle]
+    server_time: datetime | None
+
+    @property
+    def exchange_time(self) -> datetime | None:
+        """A time the exchange had certainly reached: its ``Date``, else the newest trade in the page."""
+        if self.server_time is not None:
+            return self.server_time
+        if not self.candles:
+            return None
+        return ms_to_utc(max(c.last_trade_ms for c in self.candles))
 
 
 class SmartRouter:
@@ -164,6 +185,22 @@ class SmartRouter:
         ``ticket`` (from :meth:`ticket`) keeps the caller's place in the scheduler's
         order; its priority, not ``priority``, then decides.
         """
+        page = await self.fetch_candle_page(
+            market, timeframe, count=count, to=to, priority=priority, ticket=ticket
+        )
+        return page.candles
+
+    async def fetch_candle_page(
+        self,
+        market: str,
+        timeframe: Timeframe | str,
+        *,
+        count: int = MAX_CANDLE_COUNT,
+        to: datetime | None = None,
+        priority: Priority = Priority.NORMAL,
+        ticket: Ticket | None = None,
+    ) -> CandlePage:
+        """Like :meth:`fetch_candles`, with the exchange's own time of the answer."""
         code = check.market_code(market)
         tf = parse_timeframe(timeframe)
         params: dict[str, Any] = {
@@ -172,7 +209,7 @@ class SmartRouter:
         }
         if to is not None:
             params["to"] = format_to_param(check.aware_time(to, "to"))
-        candles = await self._rest.get(
+        answer = await self._rest.get_stamped(
             ENDPOINTS["candles"],
             params,
             lambda raw: [Candle.from_upbit(c, tf) for c in raw],
@@ -180,8 +217,9 @@ class SmartRouter:
             ticket=ticket,
             path_suffix=f"/{tf.path}",
         )
+        candles = answer.value
         candles.sort(key=lambda c: c.start)
-        return candles
+        return CandlePage(candles, answer.server_time)
 
     async def fetch_tickers(
         self, markets: Sequence[str], *, priority: Priority = Priority.NORMAL

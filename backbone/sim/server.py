@@ -26,7 +26,7 @@ from backbone.sim.quotes import QuoteDesk
 from backbone.sim.ratelimit import WINDOW_S as RATE_WINDOW_S
 from backbone.sim.ratelimit import RateLimiter, Verdict
 from backbone.sim.rest import RestApi, UpbitError, group_of
-from backbone.sim.timefmt import now_ms
+from backbone.sim.timefmt import http_date, now_ms
 from backbone.sim.websocket import WebSocketHub
 
 JSON_TYPE = "application/json;charset=UTF-8"
@@ -316,6 +316,8 @@ class ExchangeSimulator:
         else:
             response = await handler(request)
         response.headers["Remaining-Req"] = f"group={group}; min=1800; sec={verdict.remaining}"
+        # The exchange's own clock, as Upbit states it: clients decide what is closed by it.
+        response.headers["Date"] = http_date(self.rest.clock())
         self.stats.calls[group] += 1
         self.stats.statuses[response.status] += 1
         if plan.body is not None and response.status == 200 and isinstance(response, web.Response):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime, timedelta, timezone
+from email.utils import format_datetime
 
 MINUTE_MS = 60_000
 HOUR_MS = 3_600_000
@@ -23,6 +24,11 @@ _HHMM = [f"{h:02d}:{m:02d}" for h in range(24) for m in range(60)]
 def now_ms() -> int:
     """Wall-clock time in epoch milliseconds."""
     return time.time_ns() // 1_000_000
+
+
+def http_date(ms: int) -> str:
+    """An HTTP ``Date`` header value for the instant ``ms`` (whole seconds, GMT)."""
+    return format_datetime(datetime.fromtimestamp(ms // 1000, tz=UTC), usegmt=True)
 
 
 def day_of(ms: int) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from backbone import MarketDataBackbone
+from backbone.sim import ExchangeSimulator
 
 
 @pytest.mark.parametrize(
@@ -28,10 +29,23 @@ from backbone import MarketDataBackbone
         (lambda bb: bb.get_ticker_data(["KRW-BTC", "KRW-NOPE"]), "INVALID_SYMBOL", "KRW-NOPE"),
         (lambda bb: bb.get_orderbook_data(["KRW-NOPE"], priority="critical"), "INVALID_SYMBOL", "KRW-NOPE"),
         (lambda bb: bb.get_trade_data("KRW-BTC", count=-3), "INVALID_COUNT", "-3"),
+        # Far-off dates overflow calendar arithmetic: refused with the allowed span.
+        (lambda bb: bb.get_candle_data("KRW-BTC", "1d", start_time="2024-01-01", end_time="9999-12-31"), "INVALID_RANGE", "2100-01-01"),
+        (lambda bb: bb.get_candle_data("KRW-BTC", "1M", start_time="2024-01-01", end_time="9999-12-31"), "INVALID_RANGE", "end_time"),
+        (lambda bb: bb.get_candle_data("KRW-BTC", "1m", start_time="0001-01-01"), "INVALID_RANGE", "2000-01-01"),
+        (lambda bb: bb.get_candle_data("KRW-BTC", "1m", count=5, end_time=datetime(9999, 12, 31, 23, 59)), "INVALID_RANGE", "end_time"),
+        (lambda bb: bb.get_trade_data("KRW-BTC", start_time="0001-01-01"), "INVALID_RANGE", "start_time"),
+        # CRITICAL serves a live bot's recent candles, bounded; history belongs on HIGH or NORMAL.
+        (lambda bb: bb.get_candle_data("KRW-BTC", "1m", count=2_000_000, priority="critical"), "INVALID_COUNT", "1000"),
+        (lambda bb: bb.get_candle_data("KRW-BTC", "1m", start_time="2024-01-01", end_time="2024-02-01", priority="critical"), "INVALID_RANGE", "1000"),
     ],
 )
-async def test_bad_input_gets_its_code(backbone: MarketDataBackbone, call: Any, code: str, mentions: str) -> None:
+async def test_bad_input_gets_its_code(
+    simulator: ExchangeSimulator, backbone: MarketDataBackbone, call: Any, code: str, mentions: str
+) -> None:
+    calls = simulator.stats.calls["candle"]
     response = await call(backbone)
+    assert simulator.stats.calls["candle"] == calls  # refused at the door, before any exchange call
     assert not response.success
     assert response.data == []
     assert response.error_code == code

@@ -8,14 +8,8 @@ from itertools import pairwise
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backbone.coordinator.planner import (
-    count_end,
-    history_floor,
-    live_end,
-    range_bounds,
-    split_pages,
-    subtract,
-)
+from backbone.coordinator.planner import history_floor, split_pages, subtract
+from backbone.domain.candle_range import count_end, live_end, range_slots
 from backbone.domain.timeframes import PAGE_SIZE, TIMEFRAMES
 
 M1 = TIMEFRAMES["1m"]
@@ -30,16 +24,16 @@ def test_live_end_includes_the_forming_candle() -> None:
     assert live_end(M1, NOW) == datetime(2025, 6, 24, 4, 57, tzinfo=UTC)
 
 
-def test_range_bounds_take_every_candle_overlapping_the_range() -> None:
+def test_range_slots_take_every_candle_starting_inside_the_range() -> None:
     start = datetime(2025, 6, 24, 1, 0, 30, tzinfo=UTC)
     end = datetime(2025, 6, 24, 2, 0, 1, tzinfo=UTC)
-    assert range_bounds(M1, start, end, NOW) == (at(60), at(121))
+    assert range_slots(M1, start, end, NOW) == (at(61), at(121))
 
 
-def test_range_bounds_clip_at_the_forming_candle_and_default_to_now() -> None:
+def test_range_slots_clip_at_the_forming_candle_and_default_to_now() -> None:
     start = at(0)
-    assert range_bounds(M1, start, None, NOW) == (at(0), live_end(M1, NOW))
-    assert range_bounds(M1, start, NOW + timedelta(days=1), NOW)[1] == live_end(M1, NOW)
+    assert range_slots(M1, start, None, NOW) == (at(0), live_end(M1, NOW))
+    assert range_slots(M1, start, NOW + timedelta(days=1), NOW)[1] == live_end(M1, NOW)
 
 
 def test_count_end_is_exclusive_and_clipped() -> None:
