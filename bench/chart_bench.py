@@ -1,4 +1,6 @@
-"""Chart frame times: panning and zooming over 100,000 synthetic candles, offscreen.
+"""Chart frame times: panning and zooming over 100,000 synthetic candles, offscreen; and over
+1,000,000 candles with three overlays (SMA, EMA, Bollinger) and a lower pane (RSI); and the
+time to recompute every indicator when 1,000 older candles arrive.
 
 Renders the chart view into a QImage repeatedly while shifting the x range
 (pan) and while widening and narrowing it (zoom), and reports p50/p99 frame
@@ -19,6 +21,9 @@ from typing import Any
 import numpy as np
 
 CANDLES = 100_000
+INDICATOR_CANDLES = 1_000_000
+OLDER_BATCH = 1_000
+FRAME_BUDGET_MS = 16.0  # one frame at 60 Hz
 
 
 def _app() -> Any:
@@ -96,6 +101,64 @@ def _ours(series: Any, plans: dict[str, list[tuple[float, float]]]) -> dict[str,
     return out
 
 
+def _indicator_specs() -> tuple[Any, ...]:
+    from ui.models.chart.studies import IndicatorSpec
+
+    return tuple(IndicatorSpec.default(kind) for kind in ("SMA", "EMA", "BB", "RSI"))
+
+
+def _with_indicators(series: Any, frames: int) -> dict[str, Any]:
+    """Frame times with three overlays and one lower pane drawn over every candle."""
+    from ui.chart.chart_view import ChartView
+    from ui.models.chart.studies import compute_all
+
+    view = ChartView()
+    view.resize(1200, 700)
+    view.set_series(series)
+    view.set_indicators(compute_all(_indicator_specs(), series))
+    view.show()
+    x0, x1 = float(series.x[0]), float(series.x[-1])
+    window = 200 * 60.0
+    pan_start = x1 - window - frames * 600.0
+    plans = {
+        "pan_200": [(pan_start + i * 600.0, pan_start + i * 600.0 + window) for i in range(frames)],
+        "zoom_200_to_all": [
+            (x1 - window * (((x1 - x0) / window) ** (1 - abs(2 * i / max(frames - 1, 1) - 1))), x1)
+            for i in range(frames)
+        ],
+    }
+    out = {name: _stats(_frame_times(view, ranges, view.set_x_range)) for name, ranges in plans.items()}
+    view.close()
+    return out
+
+
+def _recompute_after_older(series: Any, repeats: int) -> dict[str, float]:
+    """Time to recompute every chosen indicator over the whole series once 1,000 older candles
+    were prepended (what the chart does when history loads)."""
+    from ui.models.chart.series import CandleSeries
+    from ui.models.chart.studies import IndicatorSpec, compute, compute_all
+
+    specs = _indicator_specs() + tuple(IndicatorSpec.default(kind) for kind in ("MACD", "VOLMA"))
+    older = _series(OLDER_BATCH)
+    older.x = older.x - (older.x[-1] - series.x[0]) - 60.0
+    grown = CandleSeries.from_arrays(
+        "1m", **{name: np.concatenate((getattr(older, name), getattr(series, name))) for name in
+                 ("x", "open", "high", "low", "close", "volume")}
+    )
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        compute_all(specs, grown)
+        times.append((time.perf_counter() - started) * 1000)
+    per_kind = {}
+    for spec in specs:
+        started = time.perf_counter()
+        compute(spec, grown)
+        per_kind[spec.label] = round((time.perf_counter() - started) * 1000, 1)
+    return {"candles": len(grown), "indicators": len(specs), "median_ms": round(float(np.median(times)), 1),
+            "max_ms": round(float(np.max(times)), 1), "per_indicator_ms": per_kind}
+
+
 def _qpicture_baseline(series: Any, plans: dict[str, list[tuple[float, float]]]) -> dict[str, Any]:
     """pyqtgraph's customGraphicsItem example: one QPicture holding every candle."""
     import pyqtgraph as pg
@@ -148,9 +211,16 @@ async def run(quick: bool = False) -> dict[str, Any]:
     speedup = {
         k: round(baseline[k]["p50_ms"] / max(ours[k]["p50_ms"], 1e-6), 1) for k in plans
     }
+    big = _series(INDICATOR_CANDLES)
+    indicators = _with_indicators(big, frames)
+    recompute = _recompute_after_older(big, 3 if quick else 7)
     await asyncio.sleep(0)
     return {"candles": CANDLES, "viewport": "1200x700", "ours": ours, "qpicture_baseline": baseline,
-            "speedup_p50": speedup}
+            "speedup_p50": speedup,
+            "with_indicators": {"candles": INDICATOR_CANDLES, "overlays": "SMA 20, EMA 50, BB 20",
+                                "lower_pane": "RSI 14", "frames": indicators,
+                                "p99_under_16ms": all(v["p99_ms"] < FRAME_BUDGET_MS for v in indicators.values())},
+            "recompute_after_older": recompute}
 
 
 def _print(result: dict[str, Any]) -> None:
@@ -161,6 +231,16 @@ def _print(result: dict[str, Any]) -> None:
         print(f"{name:<18}{ours['p50_ms']:>8.2f}ms{ours['p99_ms']:>8.2f}ms{ours['fps_p50']:>8.0f}"
               f"{base['p50_ms']:>12.1f}ms{result['speedup_p50'][name]:>8.1f}x")
     print(f"QPicture baseline build time: {result['qpicture_baseline']['build_ms']:.0f} ms")
+    extra = result["with_indicators"]
+    print(f"With {extra['overlays']} over the candles and {extra['lower_pane']} below, "
+          f"{extra['candles']:,} candles (budget {FRAME_BUDGET_MS:.0f} ms):")
+    for name, figures in extra["frames"].items():
+        print(f"  {name:<16}p50 {figures['p50_ms']:.2f} ms  p99 {figures['p99_ms']:.2f} ms  "
+              f"({figures['p99_ms'] / FRAME_BUDGET_MS:.2f} of the budget)")
+    again = result["recompute_after_older"]
+    print(f"Recompute all {again['indicators']} indicators over {again['candles']:,} candles after "
+          f"{OLDER_BATCH:,} older ones arrive: median {again['median_ms']:.1f} ms, max {again['max_ms']:.1f} ms")
+    print("  per indicator: " + ", ".join(f"{k} {v:.1f} ms" for k, v in again["per_indicator_ms"].items()))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,15 @@ from ui.models.formatting import format_price
 from ui.models.indicators import rsi, sma
 
 
+def drawn(chart: ChartPanel, curve_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(candle indices, values) a curve draws: what is on screen, checked against the candles."""
+    curve = {**chart.view.overlay_curves, **chart.view.lower_curves}[curve_name]
+    x, y = curve.getData()
+    index = np.searchsorted(chart.series.x, x - chart.series.width / 2)
+    assert (chart.series.x[index] + chart.series.width / 2 == x).all()
+    return index, y
+
+
 def shown_chart(qtbot: Any, backbone: MarketDataBackbone, **kwargs: Any) -> ChartPanel:
     chart = ChartPanel(backbone, **kwargs)
     qtbot.addWidget(chart)
@@ -98,20 +107,19 @@ async def test_indicators_from_the_menu_are_drawn_and_follow_the_live_candle_and
         menu.checks[kind].setChecked(True)
     assert set(chart.view.overlay_curves) == {"SMA 10", "EMA 50", "BB 20 upper", "BB 20 middle", "BB 20 lower"}
     assert set(chart.view.lower_curves) == {"RSI 14"} and chart.view.lower_plot.isVisible()
-    _, y = chart.view.overlay_curves["SMA 10"].getOriginalDataset()
-    np.testing.assert_allclose(y, sma(chart.series.close, 10), equal_nan=True)
+    index, y = drawn(chart, "SMA 10")
+    assert index[-1] == chart.candle_count() - 1 and len(index) >= 100
+    np.testing.assert_allclose(y, sma(chart.series.close, 10)[index], equal_nan=True)
     # The live candle moves: the lines are recomputed with it.
     close = float(chart.series.close[-1])
     await wait_until(lambda: float(chart.series.close[-1]) != close, within=20)
-    await wait_until(lambda: len(chart.view.overlay_curves["SMA 10"].getOriginalDataset()[1]) == chart.candle_count())
-    await wait_until(
-        lambda: chart.view.overlay_curves["SMA 10"].getOriginalDataset()[1][-1] == sma(chart.series.close, 10)[-1]
-    )
-    # Older history arrives: the lines cover it too.
+    await wait_until(lambda: drawn(chart, "SMA 10")[1][-1] == sma(chart.series.close, 10)[-1])
+    # Older history arrives and comes into view: the lines cover it too.
     assert await chart.load_older() > 0
-    await wait_until(lambda: len(chart.view.lower_curves["RSI 14"].getOriginalDataset()[1]) == chart.candle_count())
-    _, y = chart.view.lower_curves["RSI 14"].getOriginalDataset()
-    np.testing.assert_allclose(y, rsi(chart.series.close, 14), equal_nan=True)
+    chart.view.set_x_range(float(chart.series.x[0]), float(chart.series.x[300]))
+    await wait_until(lambda: drawn(chart, "RSI 14")[0][0] == 0)
+    index, y = drawn(chart, "RSI 14")
+    np.testing.assert_allclose(y, rsi(chart.series.close, 14)[index], equal_nan=True)
     # A period that is not a number is named, and the others stay.
     menu.periods["EMA"].setText("fast")
     menu.periods["EMA"].editingFinished.emit()
@@ -128,8 +136,8 @@ async def test_macd_and_volume_average_share_the_lower_pane(qtbot: Any, backbone
     chart.indicator_menu.checks["MACD"].setChecked(True)
     chart.indicator_menu.checks["VOLMA"].setChecked(True)
     assert set(chart.view.lower_curves) == {"MACD 12,26,9", "signal", "histogram", "VOLMA 20"}
-    _, y = chart.view.lower_curves["VOLMA 20"].getOriginalDataset()
-    np.testing.assert_allclose(y, sma(chart.series.volume, 20), equal_nan=True)
+    index, y = drawn(chart, "VOLMA 20")
+    np.testing.assert_allclose(y, sma(chart.series.volume, 20)[index], equal_nan=True)
     await chart.stop()
 
 

@@ -55,8 +55,6 @@ class ChartView(pg.GraphicsLayoutWidget):
             plot.showAxis("right")
             plot.hideAxis("left")
             plot.showGrid(x=True, y=True, alpha=0.15)
-            plot.setClipToView(True)
-            plot.setDownsampling(auto=True, mode="peak")
             box = plot.getViewBox()
             box.setMouseEnabled(x=True, y=False)  # wheel zooms and drag pans along time only
             box.enableAutoRange(axis=pg.ViewBox.YAxis)
@@ -80,6 +78,7 @@ class ChartView(pg.GraphicsLayoutWidget):
             self.price_plot.addItem(line, ignoreBounds=True)
         self.overlay_curves: dict[str, pg.PlotDataItem] = {}
         self.lower_curves: dict[str, pg.PlotDataItem] = {}
+        self.lines: dict[str, NDArray[np.float64]] = {}  # every indicator line, whole, by name
         self._cross = [pg.InfiniteLine(angle=a, movable=False, pen=pg.mkPen("#888", style=_DASH)) for a in (90, 0, 90)]
         for line, plot in zip(self._cross, (self.price_plot, self.price_plot, self.volume_plot), strict=True):
             line.setVisible(False)
@@ -111,9 +110,11 @@ class ChartView(pg.GraphicsLayoutWidget):
         """Draw these indicators' lines: overlays over the candles, the rest in the lower pane."""
         wanted_over = {name: values for spec, named in lines.items() if spec.overlay for name, values in named.items()}
         wanted_low = {name: values for spec, named in lines.items() if not spec.overlay for name, values in named.items()}
+        self.lines = {**wanted_over, **wanted_low}
         self._sync_curves(self.price_plot, self.overlay_curves, wanted_over)
         self._sync_curves(self.lower_plot, self.lower_curves, wanted_low)
         self.lower_plot.setVisible(bool(wanted_low))
+        self._draw_curves()
 
     def show_history_start(self, x: float | None) -> None:
         """Mark where the market's history begins (None hides the mark)."""
@@ -201,10 +202,8 @@ class ChartView(pg.GraphicsLayoutWidget):
     ) -> None:
         for name in [n for n in curves if n not in wanted]:
             plot.removeItem(curves.pop(name))
-        x = self.series.x + self.series.width / 2  # lines pass through candle centres
-        for index, (name, values) in enumerate(wanted.items()):
-            curve = curves.get(name)
-            if curve is None:
+        for index, name in enumerate(wanted):
+            if name not in curves:
                 colour = SERIES[(len(curves) + index) % len(SERIES)]
                 curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=1), name=name, connect="finite")
                 if name == "histogram":
@@ -212,11 +211,31 @@ class ChartView(pg.GraphicsLayoutWidget):
                     curve.setFillBrush(pg.mkBrush(colour + "60"))
                 curves[name] = curve
                 plot.addItem(curve)
-            curve.setData(x, values, connect="finite")
+
+    def _draw_curves(self) -> None:
+        """Hand each indicator curve only what is on screen, at most two points a pixel, the
+        last candle always included (drawing cost stays flat however long the history)."""
+        s = self.series
+        if not self.lines or not len(s):
+            return
+        low, high = self.x_range()
+        i0, i1 = s.visible_range(low - s.width, high + s.width)
+        i1 = max(i1, min(i0 + 1, len(s)))
+        pixels = max(int(self.price_plot.getViewBox().width()), 100)
+        stride = max(1, (i1 - i0) // (2 * pixels))
+        index = np.arange(i0, i1, stride)
+        if len(index) and index[-1] != i1 - 1:
+            index = np.append(index, i1 - 1)
+        x = s.x[index] + s.width / 2  # lines pass through candle centres
+        for name, curve in (*self.overlay_curves.items(), *self.lower_curves.items()):
+            values = self.lines.get(name)
+            if values is not None and len(values) == len(s):
+                curve.setData(x, values[index], connect="finite")
 
     # -- interaction ---------------------------------------------------------------
 
     def _x_range_changed(self, _box: object, x_range: tuple[float, float]) -> None:
+        self._draw_curves()
         self.left_edge_moved.emit(float(x_range[0]))
 
     def _mouse_moved(self, event: tuple[QtCore.QPointF]) -> None:
