@@ -94,6 +94,17 @@ def _chart_rows(result: dict[str, Any]) -> list[Row]:
         rows.append((f"chart frame time, {result['candles']:,} candles", name,
                      f"p50 {_fmt(ours['p50_ms'], ' ms')}, p99 {_fmt(ours['p99_ms'], ' ms')}, "
                      f"{_fmt(result.get('speedup_p50', {}).get(name), 'x', 1)} vs QPicture"))
+    extra = result.get("with_indicators")
+    if extra:
+        case = f"chart frame time, {extra['candles']:,} candles, {extra['overlays']} + {extra['lower_pane']}"
+        for name, figures in extra["frames"].items():
+            rows.append((case, name, f"p50 {_fmt(figures['p50_ms'], ' ms')}, p99 {_fmt(figures['p99_ms'], ' ms')} "
+                                     f"(budget 16 ms)"))
+    again = result.get("recompute_after_older")
+    if again:
+        rows.append((f"chart indicators recomputed when 1,000 older candles arrive ({again['candles']:,} held)",
+                     f"{again['indicators']} indicators",
+                     f"median {_fmt(again['median_ms'], ' ms')}, max {_fmt(again['max_ms'], ' ms')}"))
     return rows
 
 

@@ -225,3 +225,24 @@ async def test_order_book_and_trades_beside_the_chart_and_a_click_draws_a_price_
     assert len(chart.view.price_lines) == 1
     assert chart.view.price_lines[0].value() == float(best_bid.replace(",", ""))
     await chart.stop()
+
+
+async def test_the_live_candles_volume_equals_the_exchanges_once_it_closes(
+    qtbot: Any, backbone: MarketDataBackbone
+) -> None:
+    chart = shown_chart(qtbot, backbone)
+    assert await chart.open("KRW-BTC", "1s")  # liquid, and a candle closes every second
+    opened = float(chart.series.x[-1])
+    await wait_until(lambda: float(chart.series.x[-1]) >= opened + 3)
+    exchange = await backbone.get_candle_data("KRW-BTC", "1s", count=30)
+    assert exchange.candles is not None
+    final = dict(zip(exchange.candles.start_ms / 1000.0, exchange.candles.volume, strict=True))
+    closed = [start for start in (opened, opened + 1, opened + 2) if start in final]
+    assert closed
+
+    def held(start: float) -> float:
+        return float(chart.series.volume[np.searchsorted(chart.series.x, start)])
+
+    # Closed candles are settled within a moment of closing (most are exact at once).
+    await wait_until(lambda: all(held(start) == pytest.approx(final[start], abs=1e-7) for start in closed), within=5)
+    await chart.stop()
