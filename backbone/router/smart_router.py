@@ -25,6 +25,7 @@ from backbone.domain.models import Candle, Market, Orderbook, Ticker, Trade
 from backbone.domain.priority import Priority
 from backbone.domain.timeframes import Timeframe, parse_timeframe
 from backbone.router import validation as check
+from backbone.router.batching import QuoteBatcher, SharedCalls
 from backbone.router.endpoints import (
     DEFAULT_FRESHNESS_S,
     ENDPOINTS,
@@ -122,6 +123,11 @@ class SmartRouter:
         for kind, seconds in (freshness_s or {}).items():
             self._freshness[check.stream_kind(kind)] = float(seconds)
         self._trade_ring = trade_ring
+        self._ticker_batches: QuoteBatcher[Ticker] = QuoteBatcher(self._tickers_for, self.scheduler)
+        self._orderbook_batches: QuoteBatcher[Orderbook] = QuoteBatcher(
+            self._orderbooks_for, self.scheduler
+        )
+        self._trade_calls: SharedCalls[list[Trade]] = SharedCalls()
         self._kept_for_critical: set[tuple[str, str]] = set()
         self._started = False
 
@@ -142,6 +148,9 @@ class SmartRouter:
         self._started = False
         await self._ws.stop()
         self._store.close_listeners()
+        self._ticker_batches.close()
+        self._orderbook_batches.close()
+        self._trade_calls.close()
         self.scheduler.close()
         await self._rest.close()
 
@@ -308,12 +317,19 @@ class SmartRouter:
             params["days_ago"] = check.count_in(
                 days_ago, TRADE_DAYS_AGO.start, TRADE_DAYS_AGO.stop - 1, "days_ago"
             )
-        return await self._rest.get(
-            ENDPOINTS["trades_ticks"],
-            params,
-            lambda raw: [Trade.from_upbit(t) for t in raw],
-            priority=Priority.parse(priority),
-        )
+        chosen = Priority.parse(priority)
+        key = tuple(sorted(params.items()))
+
+        async def call() -> list[Trade]:
+            return await self._rest.get(
+                ENDPOINTS["trades_ticks"],
+                params,
+                lambda raw: [Trade.from_upbit(t) for t in raw],
+                priority=chosen,
+            )
+
+        # Identical requests in flight (the same page of the same market) share one call.
+        return list(await self._trade_calls.call(key, call))
 
     # -- routing --------------------------------------------------------------
 
@@ -357,15 +373,34 @@ class SmartRouter:
     async def _from_rest(
         self, kind: str, codes: list[str], priority: Priority
     ) -> tuple[list[Any], int]:
+        # Requests arriving together share calls: many markets per ticker or orderbook call.
         if kind == "ticker":
-            return await self.fetch_tickers(codes, priority=priority), 1
+            tickers, calls = await self._ticker_batches.get(codes, priority)
+            return _in_order(tickers, codes), calls
         if kind == "orderbook":
-            return await self.fetch_orderbooks(codes, priority=priority), 1
+            books, calls = await self._orderbook_batches.get(codes, priority)
+            return _in_order(books, codes), calls
         count = min(self._trade_ring, MAX_TRADE_COUNT)
         pages = await asyncio.gather(
             *(self.fetch_trades(c, count=count, priority=priority) for c in codes)
         )
         return [t for page in pages for t in page], len(codes)
+
+    async def _tickers_for(self, codes: list[str], ticket: Ticket) -> list[Ticker]:
+        return await self._rest.get(
+            ENDPOINTS["ticker"],
+            {"markets": ",".join(codes)},
+            lambda raw: [Ticker.from_upbit(t) for t in raw],
+            ticket=ticket,
+        )
+
+    async def _orderbooks_for(self, codes: list[str], ticket: Ticket) -> list[Orderbook]:
+        return await self._rest.get(
+            ENDPOINTS["orderbook"],
+            {"markets": ",".join(codes)},
+            lambda raw: [Orderbook.from_upbit(o) for o in raw],
+            ticket=ticket,
+        )
 
     def _keep_streaming(self, kind: str, codes: list[str]) -> None:
         """Subscribe what a live bot asked for, once, and keep it while the router runs."""
@@ -467,6 +502,12 @@ class SmartRouter:
     @property
     def stream_kinds(self) -> tuple[str, ...]:
         return WS_KINDS
+
+
+def _in_order(values: list[Any], codes: list[str]) -> list[Any]:
+    """``values`` in the order their markets were asked (Upbit's answer order is its own)."""
+    by_market = {value.market: value for value in values}
+    return [by_market[code] for code in codes if code in by_market]
 
 
 def _ms_since(started: float) -> float:

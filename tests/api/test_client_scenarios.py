@@ -89,3 +89,18 @@ async def test_100_concurrent_clients_of_mixed_priority_get_no_error(
     results = await asyncio.gather(*(client(i) for i in range(100)))
     assert all(results)
     assert simulator.stats.statuses[429] == 0
+
+
+async def test_screener_and_chart_quotes_through_the_api_are_batched_with_their_own_metadata(
+    simulator: ExchangeSimulator, backbone: MarketDataBackbone
+) -> None:
+    markets = simulator.market_codes("KRW")[:10]
+    await backbone.get_ticker_data(["KRW-BTC"])  # the market list and the cold-start probe
+    before = simulator.stats.calls["ticker"]
+
+    responses = await asyncio.gather(*(backbone.get_ticker_data([m]) for m in markets))
+
+    assert simulator.stats.calls["ticker"] - before <= 2  # a cached KRW-BTC may not need the call
+    assert all(r.success for r in responses)
+    assert [r.data[0]["market"] for r in responses] == markets
+    assert len({r.metadata.request_id for r in responses}) == len(markets)
