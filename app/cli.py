@@ -161,7 +161,7 @@ def _write(response: Any, fmt: str, output: Path | None) -> None:
         frame.to_parquet(output, index=False)
         return
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
+    frame.to_csv(buffer, index=False, date_format="%Y-%m-%dT%H:%M:%S")  # Upbit's own time format
     if output:
         output.write_text(buffer.getvalue(), encoding="utf-8")
     else:

@@ -131,6 +131,23 @@ def _sweep_rows(result: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _candles_rows(result: dict[str, Any]) -> list[Row]:
+    what = f"warm re-read, {result['candles']:,} stored 1m candles ({result['warm_calls']} calls)"
+    rows: list[Row] = [
+        (what, "as the seed's dicts (goal <= 150 ms)", _fmt(result["warm_dicts_ms"], " ms", 1)),
+        (what, "response.candles (goal <= 30 ms)", _fmt(result.get("warm_columns_ms"), " ms", 1)),
+        (what, "to_frame() (goal <= 30 ms)", _fmt(result["warm_frame_ms"], " ms", 1)),
+        (what, "first read after start (database)", _fmt(result["first_read_ms"], " ms", 0)),
+    ]
+    for code in ("1h", "1d"):
+        rows.append(("1h and 1d over a fully stored month of 1m (goal 0 calls)", code,
+                     f"{result[f'month_{code}_calls']} calls, {result[f'month_{code}_candles']} candles"))
+    rows.append(("cold paths on a 30 ms exchange", "1,000 candles", _fmt(result["cold_1000_ms"], " ms", 0)))
+    rows.append(("cold paths on a 30 ms exchange", f"{result['cold_backfill_days']}-day backfill",
+                 f"{_fmt(result['cold_backfill_s'], ' s')}, {result['cold_backfill_calls']} calls"))
+    return rows
+
+
 def _soak_rows(result: dict[str, Any]) -> list[Row]:
     return [(f"soak, {result['minutes']} min, {result['clients']} clients, faults on", "verdict",
              f"{'PASS' if result['passed'] else 'FAIL'}: {result['requests']} requests, {result['succeeded']} ok, "
@@ -144,6 +161,7 @@ HEADLINES: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "concurrency": _concurrency_rows,
     "chart": _chart_rows,
     "memory": _memory_rows,
+    "candles": _candles_rows,
     "ui_stall": _ui_stall_rows,
     "sweep": _sweep_rows,
     "soak": _soak_rows,

@@ -44,6 +44,8 @@ BENCHMARKS: dict[str, Benchmark] = {
         Benchmark("concurrency", "bench.concurrency_bench", "print_figures", "100 mixed clients"),
         Benchmark("chart", "bench.chart_bench", "_print", "chart frame times over 100,000 candles"),
         Benchmark("memory", "bench.memory_bench", "print_figures", "backtest RSS holding 1,000,000 candles"),
+        Benchmark("candles", "bench.candles_bench", "print_figures",
+                  "warm re-read of 129,600 candles as dicts, columns and DataFrame; derived 1h/1d; cold paths"),
         Benchmark("sweep", "bench.sweep_bench", "print_figures",
                   "backtest parameter sweep: 100 pairs over 100,000 candles"),
         Benchmark("ui_stall", "bench.ui_stall_bench", "print_figures",

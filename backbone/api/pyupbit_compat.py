@@ -79,9 +79,10 @@ class AsyncPyUpbit:
         )
         if _failed(response):
             return None
-        index = pd.DatetimeIndex([datetime.fromisoformat(row["candle_date_time_kst"]) for row in response.data])
-        frame = pd.DataFrame(response.data, index=index)[list(_COLUMNS)].rename(columns=_COLUMNS)
-        return frame.sort_index()
+        # pyupbit indexes by the zone-less KST wall clock.
+        frame = response.to_frame()
+        frame.index = pd.DatetimeIndex(frame["candle_date_time_kst"], name=None)
+        return frame[list(_COLUMNS)].rename(columns=_COLUMNS)
 
     async def get_current_price(self, ticker: str | list[str] = "KRW-BTC") -> float | dict[str, float] | None:
         response = await self.backbone.get_ticker_data(ticker if isinstance(ticker, list) else [ticker], self.priority)

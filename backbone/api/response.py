@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.priority import Priority
+from backbone.storage.bulk import LARGE, collector_paused
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,7 +86,10 @@ class BackboneResponse:
         """Upbit-named dicts (for candles: built from ``candles`` on first read, then kept)."""
         if self._data is None:
             assert self.candles is not None
-            self._data = self.candles.to_upbit()
+            # 100,000 new dicts would set the cyclic collector off again and again, each
+            # pass walking the whole heap; none of them can form a cycle.
+            with collector_paused(len(self.candles) > LARGE):
+                self._data = self.candles.to_upbit()
         return self._data
 
     @data.setter

@@ -352,16 +352,18 @@ class CandleColumns:
     def to_frame(self) -> pd.DataFrame:
         """A pandas DataFrame with Upbit's column names, indexed by the aware UTC start.
 
-        Prices and volumes are the columns themselves (no per-row work); the two time
-        strings are written for all rows at once.
+        Every column is one of the arrays (no per-row work): the two candle times are
+        ``datetime64`` wall-clock times (UTC and KST) rather than strings, prices and
+        volumes float64, ``timestamp`` int64, ``market`` a one-category column.
         """
         import pandas as pd
 
+        n = len(self)
         index = pd.DatetimeIndex(self.start_ms.astype("datetime64[ms]"), name="time_utc").tz_localize("UTC")
         data: dict[str, Any] = {
-            "market": pd.Categorical([self.market] * len(self)) if len(self) else [],
-            "candle_date_time_utc": _naive_strings(self.start_ms),
-            "candle_date_time_kst": _naive_strings(self.start_ms + KST_OFFSET_MS),
+            "market": pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[self.market]),
+            "candle_date_time_utc": self.start_ms.astype("datetime64[ms]"),
+            "candle_date_time_kst": (self.start_ms + KST_OFFSET_MS).astype("datetime64[ms]"),
             "opening_price": self.open,
             "high_price": self.high,
             "low_price": self.low,
@@ -370,11 +372,14 @@ class CandleColumns:
             "candle_acc_trade_price": self.value,
             "candle_acc_trade_volume": self.volume,
         }
-        if self.timeframe.minute_unit is not None:
-            data["unit"] = np.full(len(self), self.timeframe.minute_unit, np.int64)
-        if self.timeframe.code == "1d":
+        tf = self.timeframe
+        if tf.minute_unit is not None:
+            data["unit"] = np.full(n, tf.minute_unit, np.int64)
+        if tf.code == "1d":
             for name in OPTIONAL_COLUMNS:
                 data[name] = getattr(self, name)
+        if tf.code in ("1w", "1M", "1y"):
+            data["first_day_of_period"] = [text[:10] for text in _naive_strings(self.start_ms)]
         if self.filled.any():
             data["filled"] = self.filled
         return pd.DataFrame(data, index=index, copy=False)
@@ -422,12 +427,16 @@ def _naive_strings(start_ms: IntArray) -> list[str]:
     day_span = np.arange(first, int(days.max()) + 1, dtype=np.int64).astype("datetime64[D]")
     day_text = np.asarray([f"{d}T" for d in day_span.tolist()], dtype=object)
     of_day = seconds - days * 86_400
-    text = day_text[days - first] + _MINUTE_TEXT[of_day // 60] + _SECOND_TEXT[of_day % 60]
+    if not np.any(of_day % 60):  # every candle but a second's starts on a whole minute
+        text = day_text[days - first] + _WHOLE_MINUTE_TEXT[of_day // 60]
+    else:
+        text = day_text[days - first] + _MINUTE_TEXT[of_day // 60] + _SECOND_TEXT[of_day % 60]
     return text.tolist()  # type: ignore[no-any-return]
 
 
 _MINUTE_TEXT = np.asarray([f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60)], dtype=object)
 _SECOND_TEXT = np.asarray([f"{s:02d}" for s in range(60)], dtype=object)
+_WHOLE_MINUTE_TEXT = _MINUTE_TEXT + "00"
 
 
 def _nan_if_none(value: Any) -> Any:

@@ -48,7 +48,8 @@ async def test_columns_dicts_frame_and_stream_hold_the_same_candles(backbone: Ma
     assert response.data == columns.to_upbit()
     frame = response.to_frame()
     assert np.array_equal(frame["trade_price"].to_numpy(), columns.close)
-    assert frame["candle_date_time_utc"].tolist() == [row["candle_date_time_utc"] for row in response.data]
+    utc = [row["candle_date_time_utc"] for row in response.data]
+    assert [t.isoformat() for t in frame["candle_date_time_utc"]] == utc
     chunks = [c async for c in backbone.stream_candle_columns("KRW-BTC", "1m", start, end, Priority.LOW)]
     assert CandleColumns.concat(chunks).equals(columns)
     critical = await backbone.get_candle_data("KRW-BTC", "1m", count=300, end_time=end, priority=Priority.CRITICAL)

@@ -109,5 +109,7 @@ def test_to_frame_has_upbit_columns_and_an_aware_utc_index() -> None:
     assert str(frame.index.tz) == "UTC"
     assert frame.index[0] == pd.Timestamp(candles[0].start)
     assert frame["trade_price"].tolist() == [c.close for c in candles]
-    assert frame["candle_date_time_kst"].iloc[0] == candles[0].to_upbit()["candle_date_time_kst"]
+    kst = frame["candle_date_time_kst"].iloc[0]
+    assert kst.isoformat() == candles[0].to_upbit()["candle_date_time_kst"]
     assert set(candles[0].to_upbit()) <= set(frame.columns)
+    assert str(frame["candle_date_time_utc"].dtype).startswith("datetime64")
