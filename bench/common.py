@@ -15,7 +15,8 @@ import psutil
 from backbone import MarketDataBackbone
 from backbone.api.load_guard import LoadSample
 from backbone.domain.models import utc_now
-from backbone.domain.timeframes import PAGE_SIZE, parse_timeframe
+from backbone.domain.timeframes import parse_timeframe
+from backbone.router.endpoints import MAX_CANDLE_COUNT as PAGE_SIZE
 
 LATENCY_MS = 30.0  # a realistic round trip to Upbit from Korea
 JITTER_MS = 5.0

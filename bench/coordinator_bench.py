@@ -24,8 +24,9 @@ from typing import Any
 from backbone.coordinator import CandleRequest, Coordinator
 from backbone.domain.models import utc_now
 from backbone.domain.priority import Priority
-from backbone.domain.timeframes import PAGE_SIZE, parse_timeframe
+from backbone.domain.timeframes import parse_timeframe
 from backbone.router import SmartRouter
+from backbone.router.endpoints import MAX_CANDLE_COUNT as PAGE_SIZE
 from backbone.sim import ExchangeSimulator
 from backbone.storage import MarketStore, MemoryCache
 

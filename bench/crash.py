@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from backbone.domain.timeframes import PAGE_SIZE
+from backbone.router.endpoints import MAX_CANDLE_COUNT as PAGE_SIZE
 from backbone.sim import ExchangeSimulator
 from backbone.storage import MarketStore
 from bench.common import MINUTE, history_range, pages_for

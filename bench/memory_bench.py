@@ -58,7 +58,8 @@ class _PeakRss:
 async def _fill(db: str, count: int) -> tuple[datetime, datetime]:
     import numpy as np
 
-    from backbone.domain.models import Candle
+    from backbone.domain.candle_columns import CandleColumns
+    from backbone.domain.clock import utc_to_ms
     from backbone.domain.timeframes import parse_timeframe
     from backbone.storage import MarketStore
 
@@ -67,17 +68,18 @@ async def _fill(db: str, count: int) -> tuple[datetime, datetime]:
     start = end - timedelta(minutes=count)
     rng = np.random.default_rng(3)
     close = 100_000_000 * np.exp(np.cumsum(rng.normal(0, 0.001, count)))
+    starts = utc_to_ms(start) + 60_000 * np.arange(count, dtype=np.int64)
     store = MarketStore(db)
     await store.open()
     try:
         for first in range(0, count, WRITE_CHUNK):
-            rows = []
-            for i in range(first, min(first + WRITE_CHUNK, count)):
-                price = float(close[i])
-                when = start + timedelta(minutes=i)
-                rows.append(Candle("KRW-BTC", minute, when, price, price * 1.001, price * 0.999, price,
-                                   int(when.timestamp() * 1000) + 59_000, price * 2.0, 2.0))
-            covered = (rows[0].start, rows[-1].start + timedelta(minutes=1))
+            part = slice(first, min(first + WRITE_CHUNK, count))
+            price = close[part]
+            rows = CandleColumns.from_ohlcv(
+                starts[part], price, price * 1.001, price * 0.999, price, np.full(len(price), 2.0),
+                market="KRW-BTC", timeframe=minute, value=price * 2.0, last_trade_ms=starts[part] + 59_000,
+            )
+            covered = (start + timedelta(minutes=first), start + timedelta(minutes=part.stop))
             await store.write_candles("KRW-BTC", minute, rows, covered=covered)
     finally:
         await store.close()

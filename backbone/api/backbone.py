@@ -51,6 +51,7 @@ from backbone.domain.errors import BackboneError, InvalidInputError
 from backbone.domain.models import utc_now
 from backbone.domain.priority import Priority
 from backbone.router import ReserveLease, SchedulerPolicy, SmartRouter, Wait
+from backbone.router.endpoints import MAX_TRADE_COUNT
 from backbone.storage import MarketStore, MemoryCache
 
 log = logging.getLogger(__name__)
@@ -253,7 +254,7 @@ class MarketDataBackbone:
             check_range(start, None, self._clock())
             if wanted is None and start is None:
                 wanted = 100
-            if chosen is Priority.CRITICAL and start is None and wanted is not None and wanted <= 500:
+            if chosen is Priority.CRITICAL and start is None and wanted is not None and wanted <= MAX_TRADE_COUNT:
                 answer = await critical_path.trades(self._router, market, wanted)
                 return _Outcome(answer.data, [LAYER_ROUTER], upstream_calls=1, channel="rest")
             result = await self._coordinator.get_trades(market, count=wanted, start=start, priority=chosen)

@@ -15,8 +15,9 @@ from backbone.domain.candle_range import count_end, range_slots
 from backbone.domain.errors import InvalidInputError
 from backbone.domain.models import Candle
 from backbone.domain.priority import Priority
-from backbone.domain.timeframes import PAGE_SIZE, Timeframe
+from backbone.domain.timeframes import Timeframe
 from backbone.router import SmartRouter
+from backbone.router.endpoints import MAX_CANDLE_COUNT, MAX_TRADE_COUNT
 
 CRITICAL_MAX_CANDLES = 1_000  # five exchange pages: what a live bot needs, bounded
 
@@ -42,7 +43,7 @@ async def quotes(router: SmartRouter, kind: str, symbols: list[str]) -> Critical
 
 async def trades(router: SmartRouter, symbol: str, count: int) -> CriticalAnswer:
     """The latest trades (at most one page of 500), ascending in time."""
-    rows = await router.fetch_trades(symbol, count=min(count, 500), priority=Priority.CRITICAL)
+    rows = await router.fetch_trades(symbol, count=min(count, MAX_TRADE_COUNT), priority=Priority.CRITICAL)
     rows = sorted(rows, key=lambda t: (t.timestamp, t.sequential_id))
     return CriticalAnswer([t.to_upbit() for t in rows], 1, "rest")
 
@@ -77,7 +78,7 @@ async def candles(
             return CriticalCandles(CandleColumns.from_candles(symbol, timeframe, []), 0)
         to: datetime | None = last if end is not None else None  # None: up to the exchange's own now
     else:
-        wanted = count or PAGE_SIZE
+        wanted = count or MAX_CANDLE_COUNT
         if wanted > CRITICAL_MAX_CANDLES:
             raise InvalidInputError(
                 "INVALID_COUNT",
@@ -89,7 +90,7 @@ async def candles(
     collected: dict[datetime, Candle] = {}
     calls = 0
     while len(collected) < wanted:
-        ask = min(PAGE_SIZE, wanted - len(collected)) if first is None else PAGE_SIZE
+        ask = min(MAX_CANDLE_COUNT, wanted - len(collected)) if first is None else MAX_CANDLE_COUNT
         page = await router.fetch_candles(symbol, timeframe, count=ask, to=to, priority=Priority.CRITICAL)
         calls += 1
         for candle in page:

@@ -5,8 +5,7 @@ Naive datetimes are read as KST, Upbit's home time; dates mean 00:00 KST.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time
 
 from backbone.domain.candle_range import check_time_span
@@ -14,8 +13,8 @@ from backbone.domain.clock import KST
 from backbone.domain.errors import InvalidInputError
 from backbone.domain.priority import Priority
 from backbone.domain.timeframes import Timeframe, parse_timeframe
+from backbone.domain.vocabulary import parse_count, parse_market, parse_markets
 
-SYMBOL_PATTERN = re.compile(r"^[A-Z]{2,5}-[A-Z0-9]{1,15}$")
 MAX_COUNT = 2_000_000
 MAX_SYMBOLS = 500
 TimeInput = datetime | date | str
@@ -38,43 +37,17 @@ def check_timeframe(value: str | Timeframe) -> Timeframe:
 
 def check_symbol(value: object, known: Collection[str] | None, field: str = "symbol") -> str:
     """One market code such as ``KRW-BTC``, checked against the exchange's list when known."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInputError("INVALID_SYMBOL", field, f"{field} must be a market code such as 'KRW-BTC', got {value!r}")
-    symbol = value.strip().upper()
-    if not SYMBOL_PATTERN.match(symbol):
-        raise InvalidInputError(
-            "INVALID_SYMBOL", field, f"{field} {value!r} is not a market code; use QUOTE-BASE such as 'KRW-BTC'"
-        )
-    if known and symbol not in known:
-        raise InvalidInputError(
-            "INVALID_SYMBOL", field, f"{field} {symbol!r} is not listed on the exchange (see list_markets())"
-        )
-    return symbol
+    return parse_market(value, field, known)
 
 
 def check_symbols(values: object, known: Collection[str] | None) -> list[str]:
     """A non-empty list of market codes (a single string is accepted too), duplicates removed."""
-    if isinstance(values, str):
-        values = [values]
-    if not isinstance(values, Iterable):
-        raise InvalidInputError("INVALID_SYMBOL", "symbols", f"symbols must be a list of market codes, got {values!r}")
-    symbols = list(dict.fromkeys(check_symbol(v, known, "symbols") for v in values))
-    if not symbols:
-        raise InvalidInputError("INVALID_SYMBOL", "symbols", "symbols is empty; pass at least one market code")
-    if len(symbols) > MAX_SYMBOLS:
-        raise InvalidInputError("INVALID_SYMBOL", "symbols", f"symbols has {len(symbols)} entries; at most {MAX_SYMBOLS}")
-    return symbols
+    return parse_markets(values, "symbols", known, MAX_SYMBOLS)
 
 
 def check_count(value: object, field: str = "count", maximum: int = MAX_COUNT) -> int | None:
     """None, or a whole number from 1 to ``maximum``."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInputError("INVALID_COUNT", field, f"{field} must be a whole number from 1 to {maximum}, got {value!r}")
-    if not 1 <= value <= maximum:
-        raise InvalidInputError("INVALID_COUNT", field, f"{field} {value} is out of range; allowed 1 to {maximum}")
-    return value
+    return None if value is None else parse_count(value, field, 1, maximum)
 
 
 def check_time(value: TimeInput | None, field: str) -> datetime | None:

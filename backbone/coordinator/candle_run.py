@@ -28,7 +28,8 @@ from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.clock import utc_to_ms
 from backbone.domain.errors import CancelledRequestError
 from backbone.domain.models import utc_now
-from backbone.domain.timeframes import PAGE_SIZE, Timeframe
+from backbone.domain.timeframes import Timeframe
+from backbone.router.endpoints import MAX_CANDLE_COUNT as PAGE_SIZE
 
 if TYPE_CHECKING:
     from backbone.router import SmartRouter
@@ -298,10 +299,16 @@ class CandleRun:
         for page in pages:
             self._take(page)
 
-    async def read(self, start: datetime, end: datetime) -> CandleColumns:
-        """Stored candles in ``[start, end)`` with the freshly fetched forming ones laid over."""
+    async def read(self, start: datetime, end: datetime, *, keep_hot: bool = True) -> CandleColumns:
+        """Stored candles in ``[start, end)`` with the freshly fetched forming ones laid over.
+
+        ``keep_hot=False`` for a stream's chunks: the caller keeps them, and joining each
+        one to the hot series would copy a growing series chunk after chunk.
+        """
         request = self.request
-        candles = await self._store.read_candles(request.market, request.timeframe, start, end)
+        candles = await self._store.read_candles(
+            request.market, request.timeframe, start, end, keep_hot=keep_hot
+        )
         return self.overlay(candles, start, end)
 
     def overlay(self, candles: CandleColumns, start: datetime, end: datetime) -> CandleColumns:

@@ -35,7 +35,8 @@ from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.candle_range import count_end, range_slots
 from backbone.domain.clock import ms_to_utc, utc_to_ms
 from backbone.domain.models import utc_now
-from backbone.domain.timeframes import PAGE_SIZE, TIMEFRAMES, Timeframe
+from backbone.domain.timeframes import TIMEFRAMES, Timeframe
+from backbone.router.endpoints import MAX_CANDLE_COUNT as PAGE_SIZE
 
 if TYPE_CHECKING:
     from backbone.router import CandlePage, SmartRouter
@@ -130,7 +131,7 @@ class CandleService:
                     if page is not None:
                         await run.wait_planned([page])
                     run.check_cancel()
-                    candles = await run.read(chunk_start, chunk_end)
+                    candles = await run.read(chunk_start, chunk_end, keep_hot=False)
                     if request.fill_gaps:
                         candles = fill_gaps(candles, timeframe, chunk_start, chunk_end, previous)
                     if len(candles):

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from backbone.domain.candle_range import Span
-from backbone.domain.timeframes import PAGE_SIZE, Timeframe
+from backbone.domain.timeframes import Timeframe
+from backbone.router.endpoints import MAX_CANDLE_COUNT as PAGE_SIZE
 
 # Upbit opened in October 2017; a page that comes back short proves there are no
 # older candles, so coverage is recorded back to here and never asked for again.

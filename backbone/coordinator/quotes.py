@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from backbone.coordinator.requests import QuoteResult, normalise_markets, parse_priority
 from backbone.domain.errors import InvalidInputError
 from backbone.domain.priority import Priority
+from backbone.domain.vocabulary import BAD_MARKET
 
 if TYPE_CHECKING:
     from backbone.router import SmartRouter
@@ -70,7 +71,7 @@ class QuoteService:
         unknown = [market for market in wanted if market not in found]
         if unknown:
             raise InvalidInputError(
-                "UNKNOWN_MARKET", "markets", f"no {kind} for market(s): {', '.join(unknown)}"
+                BAD_MARKET, "markets", f"the exchange has no {kind} for market(s) {', '.join(unknown)}; see list_markets()"
             )
         return QuoteResult(data=[found[m] for m in wanted], upstream_calls=calls, cache_hit=calls == 0)
 

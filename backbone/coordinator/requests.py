@@ -6,8 +6,6 @@ Requests validate themselves on construction, so a bad value fails at the door w
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Union
@@ -18,10 +16,9 @@ from backbone.domain.errors import InvalidInputError
 from backbone.domain.models import Orderbook, Ticker, Trade
 from backbone.domain.priority import Priority
 from backbone.domain.timeframes import Timeframe, parse_timeframe, require_aware
+from backbone.domain.vocabulary import parse_count, parse_market, parse_markets
 
 Quote = Union[Ticker, Orderbook, Trade]  # noqa: UP007 - a runtime alias, kept readable
-
-_MARKET = re.compile(r"^[A-Z0-9]{2,10}-[A-Z0-9]{1,20}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +48,7 @@ class CandleRequest:
         if self.end is not None:
             object.__setattr__(self, "end", _aware(self.end, "end"))
         if self.count is not None:
-            if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1:
-                raise InvalidInputError(
-                    "INVALID_COUNT", "count", f"count must be a whole number >= 1, got {self.count!r}"
-                )
+            parse_count(self.count)
             if self.start is not None:
                 raise InvalidInputError(
                     "INVALID_RANGE", "start", "give either count or start, not both"
@@ -124,26 +118,12 @@ class QuoteResult:
 
 def normalise_market(value: object, field: str) -> str:
     """An upper-case ``QUOTE-BASE`` market code, or an error naming ``field``."""
-    text = value.strip().upper() if isinstance(value, str) else ""
-    if not _MARKET.match(text):
-        raise InvalidInputError(
-            "INVALID_MARKET", field, f"{field} must be a market code like 'KRW-BTC', got {value!r}"
-        )
-    return text
+    return parse_market(value, field)
 
 
 def normalise_markets(values: object, field: str = "markets") -> list[str]:
     """Distinct market codes in the order given; a string may hold several, comma-separated."""
-    if isinstance(values, str):
-        values = [part for part in values.split(",") if part.strip()]
-    if not isinstance(values, Iterable):
-        raise InvalidInputError("INVALID_MARKET", field, f"{field} must be a list of market codes")
-    seen: dict[str, None] = {}
-    for value in values:
-        seen.setdefault(normalise_market(value, field), None)
-    if not seen:
-        raise InvalidInputError("INVALID_MARKET", field, f"{field} must name at least one market")
-    return list(seen)
+    return parse_markets(values, field)
 
 
 def parse_priority(value: object) -> Priority:

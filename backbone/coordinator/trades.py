@@ -13,18 +13,19 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from backbone.coordinator.requests import QuoteResult, normalise_market, parse_priority
+from backbone.domain.clock import utc_to_ms
 from backbone.domain.errors import InvalidInputError
 from backbone.domain.models import Trade, utc_now
 from backbone.domain.priority import Priority
 from backbone.domain.timeframes import require_aware
+from backbone.router.endpoints import MAX_TRADE_COUNT as TRADE_PAGE
+from backbone.router.endpoints import MAX_TRADE_DAYS_AGO
 
 if TYPE_CHECKING:
     from backbone.router import SmartRouter
     from backbone.storage import MarketStore
 
-TRADE_PAGE = 500  # Upbit's largest trades page
 DEFAULT_TRADE_COUNT = 100  # when neither count nor start is given
-MAX_DAYS_AGO = 7  # Upbit keeps a week of trades
 MAX_TRADE_COUNT = 100_000  # a sanity bound: one call per 500
 
 
@@ -69,19 +70,19 @@ class TradeService:
                 await self._store.write_trades(new)
             if count is not None and _wanted(collected, start) >= count:
                 break
-            if start is not None and page and min(t.timestamp for t in page) < _ms(start):
+            if start is not None and page and min(t.timestamp for t in page) < utc_to_ms(start):
                 break
             if len(page) < want or not new:
                 # This trade date is exhausted: continue with the day before, within the week.
                 days_ago += 1
                 cursor = None
-                if days_ago > MAX_DAYS_AGO or _day_ends_before(now, days_ago, start):
+                if days_ago > MAX_TRADE_DAYS_AGO or _day_ends_before(now, days_ago, start):
                     break
             else:
                 cursor = page[-1].sequential_id  # newest first: the last is the oldest
         trades = sorted(collected.values(), key=lambda t: (t.timestamp, t.sequential_id))
         if start is not None:
-            trades = [t for t in trades if t.timestamp >= _ms(start)]
+            trades = [t for t in trades if t.timestamp >= utc_to_ms(start)]
         if count is not None:
             trades = trades[-count:]
         return QuoteResult(data=list(trades), upstream_calls=calls, cache_hit=False)
@@ -98,10 +99,10 @@ def _check(count: int | None, start: datetime | None, now: datetime) -> tuple[in
         if not isinstance(start, datetime):
             raise InvalidInputError("INVALID_RANGE", "start", f"start must be a datetime, got {start!r}")
         start = require_aware(start, "start")
-        oldest = now - timedelta(days=MAX_DAYS_AGO)
+        oldest = now - timedelta(days=MAX_TRADE_DAYS_AGO)
         if start < oldest - timedelta(minutes=1):
             raise InvalidInputError(
-                "INVALID_RANGE", "start", f"start must be within the last {MAX_DAYS_AGO} days: Upbit keeps no older trades"
+                "INVALID_RANGE", "start", f"start must be within the last {MAX_TRADE_DAYS_AGO} days: Upbit keeps no older trades"
             )
         if start >= now:
             raise InvalidInputError("INVALID_RANGE", "start", "start must be in the past")
@@ -113,7 +114,7 @@ def _check(count: int | None, start: datetime | None, now: datetime) -> tuple[in
 def _wanted(collected: dict[int, Trade], start: datetime | None) -> int:
     if start is None:
         return len(collected)
-    floor = _ms(start)
+    floor = utc_to_ms(start)
     return sum(1 for t in collected.values() if t.timestamp >= floor)
 
 
@@ -123,7 +124,3 @@ def _day_ends_before(now: datetime, days_ago: int, start: datetime | None) -> bo
         return False
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days_ago)
     return day_start + timedelta(days=1) <= start
-
-
-def _ms(when: datetime) -> int:
-    return round(when.timestamp() * 1000)

@@ -12,8 +12,6 @@ from datetime import UTC, datetime, timedelta
 
 from backbone.domain.errors import InvalidInputError
 
-PAGE_SIZE = 200  # Upbit's largest candle page
-
 
 @dataclass(frozen=True, slots=True)
 class Timeframe:

@@ -42,11 +42,13 @@ ENDPOINTS: Final = MappingProxyType(
     }
 )
 
-# Page and parameter bounds Upbit enforces.
+# Page and parameter bounds Upbit enforces: the largest candle page (200), trade page
+# (500) and order book depth (30), and how many days back trades reach (``days_ago``).
 MAX_CANDLE_COUNT: Final = 200
 MAX_TRADE_COUNT: Final = 500
 MAX_ORDERBOOK_COUNT: Final = 30
 TRADE_DAYS_AGO: Final = range(1, 8)
+MAX_TRADE_DAYS_AGO: Final = TRADE_DAYS_AGO[-1]
 
 # Sliding-window width for the REST limiter. A hair over one second absorbs the
 # spread between our send times and the server's receive times, which is what

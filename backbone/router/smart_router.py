@@ -24,6 +24,7 @@ from backbone.domain.errors import ConnectionLostError, InvalidInputError
 from backbone.domain.models import Candle, Market, Orderbook, Ticker, Trade
 from backbone.domain.priority import Priority
 from backbone.domain.timeframes import Timeframe, parse_timeframe
+from backbone.domain.vocabulary import BAD_MARKET
 from backbone.router import validation as check
 from backbone.router.batching import QuoteBatcher, SharedCalls
 from backbone.router.endpoints import (
@@ -251,7 +252,7 @@ class SmartRouter:
         quotes = [q.strip().upper() for q in quote_currencies if q.strip()]
         if not quotes or not all(q.isalnum() for q in quotes):
             raise InvalidInputError(
-                "INVALID_MARKET",
+                BAD_MARKET,
                 "quote_currencies",
                 f"quote_currencies must list currencies like 'KRW', got {quote_currencies!r}",
             )

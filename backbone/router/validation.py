@@ -8,44 +8,25 @@ from datetime import datetime
 
 from backbone.domain.errors import InvalidInputError
 from backbone.domain.timeframes import require_aware
+from backbone.domain.vocabulary import parse_count, parse_market, parse_markets
 from backbone.router.endpoints import WS_KINDS
 
-_MARKET = re.compile(r"^[A-Z0-9]{2,10}-[A-Z0-9]{1,20}$")
 _TIME_OF_DAY = re.compile(r"^\d{2}:?\d{2}:?\d{2}$")
 
 
 def market_code(value: str, field: str = "market") -> str:
     """``krw-btc`` -> ``KRW-BTC``; anything not shaped QUOTE-BASE is refused."""
-    if not isinstance(value, str):
-        raise InvalidInputError(
-            "INVALID_MARKET", field, f"{field} must be a string like 'KRW-BTC', got {value!r}"
-        )
-    code = value.strip().upper()
-    if not _MARKET.match(code):
-        raise InvalidInputError(
-            "INVALID_MARKET", field, f"{field} {value!r} is not a market code like 'KRW-BTC'"
-        )
-    return code
+    return parse_market(value, field)
 
 
 def market_codes(values: Sequence[str], field: str = "markets") -> list[str]:
     """A non-empty list of market codes, upper-cased, duplicates removed, order kept."""
-    if isinstance(values, str):
-        values = [v for v in values.split(",") if v.strip()]
-    codes = list(dict.fromkeys(market_code(v, field) for v in values))
-    if not codes:
-        raise InvalidInputError("INVALID_MARKET", field, f"{field} must name at least one market")
-    return codes
+    return parse_markets(values, field)
 
 
 def count_in(value: int, low: int, high: int, field: str = "count") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidInputError(
-            "INVALID_COUNT",
-            field,
-            f"{field} must be an integer from {low} to {high}, got {value!r}",
-        )
-    return value
+    """A whole number from ``low`` to ``high``."""
+    return parse_count(value, field, low, high)
 
 
 def aware_time(value: datetime, field: str) -> datetime:

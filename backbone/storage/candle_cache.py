@@ -53,6 +53,10 @@ class CandleCache:
         """Bytes held now."""
         return self._bytes
 
+    def holds(self, key: SeriesKey) -> bool:
+        """True when some span of the series is held."""
+        return key in self._spans
+
     def read(self, key: SeriesKey, start_ms: int, end_ms: int) -> CandleColumns | None:
         """The series' candles in ``[start_ms, end_ms)`` when a held span contains it, else None."""
         span = self._spans.get(key)

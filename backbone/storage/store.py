@@ -168,20 +168,26 @@ class MarketStore:
                     if span is not None:
                         await coverage_rows.merge_range(conn, series_id, span)
             del rows  # freed before the collector resumes (see _fetch_converted)
-        if isinstance(candles, CandleColumns) and not candles.filled.any():
-            self.hot.written((market, tf.code), candles)
-        elif candles:
-            written = CandleColumns.from_candles(market, tf, [c for c in candles if not c.filled])
-            self.hot.written((market, tf.code), written)
+        key = (market, tf.code)
+        if self.hot.holds(key):
+            if not isinstance(candles, CandleColumns):
+                candles = CandleColumns.from_candles(market, tf, candles)
+            self.hot.written(key, candles if not candles.filled.any() else candles.take(~candles.filled))
 
     async def read_candles(
-        self, market: str, timeframe: Timeframe | str, start: datetime, end: datetime
+        self,
+        market: str,
+        timeframe: Timeframe | str,
+        start: datetime,
+        end: datetime,
+        *,
+        keep_hot: bool = True,
     ) -> CandleColumns:
         """Stored candles with start in ``[start, end)``, ascending, as columns.
 
         A range inside a complete span read before is sliced from memory; otherwise one
-        query reads the rows (and one small one the coverage, so that the complete part
-        can be kept hot).
+        query reads the rows (and, with ``keep_hot``, one small one the coverage, so that
+        the complete part is kept in memory for the next read).
         """
         market, tf = check_market(market), check_timeframe(timeframe)
         start, end = check_range(start, end)
@@ -191,11 +197,13 @@ class MarketStore:
         if held is not None:
             return held
         query = candle_rows.range_query(candle_rows.value_columns(tf), market, tf, lo, hi)
-        coverage_query = coverage_rows.overlapping_query(market, tf, lo, hi)
+        queries = [query]
+        if keep_hot and self.hot.budget_bytes:
+            queries.insert(0, coverage_rows.overlapping_query(market, tf, lo, hi))
         action = f"read {market} {tf.code} candles"
         with collector_paused(_most_candles(tf, start, end) > bulk.LARGE):
-            fetched = await self._fetch_many((coverage_query, query), action)
-            covered = fetched[0]
+            fetched = await self._fetch_many(queries, action)
+            covered = fetched[0] if len(fetched) == 2 else []
             # The row tuples are handed over, so they are freed while the collector sleeps.
             columns = await bulk.convert(fetched.pop(), candle_rows.rows_to_columns, market, tf)
         complete = [(max(int(a), lo), min(int(b), hi)) for a, b in covered]

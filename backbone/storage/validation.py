@@ -6,23 +6,12 @@ from datetime import datetime
 
 from backbone.domain.errors import InvalidInputError
 from backbone.domain.timeframes import Timeframe, parse_timeframe, require_aware
-
-MAX_MARKET_LENGTH = 40  # the width of the market columns
+from backbone.domain.vocabulary import parse_count, require_market
 
 
 def check_market(market: object, field: str = "market") -> str:
-    """A market code such as ``KRW-BTC``: a non-empty string without spaces."""
-    if not isinstance(market, str) or not market or market != market.strip() or " " in market:
-        raise InvalidInputError(
-            "INVALID_MARKET", field, f"{field} {market!r} is not a market code such as 'KRW-BTC'"
-        )
-    if len(market) > MAX_MARKET_LENGTH:
-        raise InvalidInputError(
-            "INVALID_MARKET",
-            field,
-            f"{field} {market!r} is longer than {MAX_MARKET_LENGTH} characters",
-        )
-    return market
+    """A market code exactly as stored, such as ``KRW-BTC`` (upper case, no spaces)."""
+    return require_market(market, field)
 
 
 def check_timeframe(timeframe: Timeframe | str) -> Timeframe:
@@ -56,8 +45,4 @@ def check_range(
 
 def check_count(count: object, field: str = "count") -> int:
     """A whole number of rows, zero or more."""
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise InvalidInputError(
-            "INVALID_COUNT", field, f"{field} must be a whole number >= 0, not {count!r}"
-        )
-    return count
+    return parse_count(count, field, minimum=0)

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from backbone.coordinator.planner import history_floor, split_pages, subtract
 from backbone.domain.candle_range import count_end, live_end, range_slots
-from backbone.domain.timeframes import PAGE_SIZE, TIMEFRAMES
+from backbone.domain.timeframes import TIMEFRAMES
+from backbone.router.endpoints import MAX_CANDLE_COUNT as PAGE_SIZE
 
 M1 = TIMEFRAMES["1m"]
 NOW = datetime(2025, 6, 24, 4, 56, 53, tzinfo=UTC)

@@ -87,7 +87,7 @@ async def test_a_time_that_is_not_a_datetime_names_the_field(sqlite_store: Marke
 async def test_a_bad_market_code_names_market(sqlite_store: MarketStore, market: object) -> None:
     with pytest.raises(InvalidInputError) as caught:
         await sqlite_store.read_candles(market, MINUTE, T0, T0)  # type: ignore[arg-type]
-    assert caught.value.field == "market" and caught.value.code == "INVALID_MARKET"
+    assert caught.value.field == "market" and caught.value.code == "INVALID_SYMBOL"
 
 
 @pytest.mark.parametrize("count", [-1, 1.5, True, "10"])
