@@ -13,6 +13,9 @@ def legend_above(plot: pg.PlotItem, columns: int = 4, text_size: str = "8pt") ->
     """A legend in the plot's own layout above the view box (where a hidden top axis sits), so
     curves added with ``name=`` are listed there and never drawn under it."""
     legend = pg.LegendItem(colCount=columns, labelTextSize=text_size)
+    top_axis = plot.getAxis("top")
+    top_axis.hide()
+    plot.layout.removeItem(top_axis)  # its cell, not a corner of the view, holds the legend
     plot.layout.addItem(legend, _TOP_AXIS_ROW, _VIEW_COLUMN)
     plot.legend = legend  # PlotItem.addItem lists named items in ``plot.legend``
     return legend

@@ -33,7 +33,7 @@ def test_the_status_bar_speaks_a_traders_words() -> None:
 
 def test_latency_plot_holds_request_paths_and_low_is_plotted_per_page() -> None:
     series = snapshot_series(SNAPSHOT)
-    assert set(series["latency"]) == {f"{p} {q}" for p in ("CRITICAL", "NORMAL") for q in ("p50", "p95", "p99")}
+    assert set(series["latency"]) == {f"{p} {q}" for p in ("CRITICAL", "NORMAL") for q in ("p50", "p99")}
     assert series["pages"]["LOW p99"] == 0.9  # seconds per page, not a 43 s backfill
     assert series["cache"]["hit ratio"] == 75.0
 

@@ -137,3 +137,17 @@ def test_drawdown_curve_and_trade_table_are_columns() -> None:
     assert len(table) == result.statistics.trades
     np.testing.assert_array_equal(candles.start_ms[table.entry_index], table.entry_ms)
     assert [t.net_return for t in result.trades] == list(table.net_return)
+
+
+def test_a_costly_pass_spaces_out_the_next_so_the_loop_stays_mostly_free() -> None:
+    readings = iter([0.0, 0.0, 2.0, 3.0, 9.9, 10.5, 10.5, 10.6])  # a pass that took 2 s, then chunks
+    candles = _candles(1200)
+
+    run = IncrementalBacktest(STRATEGIES["ma_cross"], {"fast": 5, "slow": 40}, fee=0.0, bar_seconds=60,
+                              clock=lambda: next(readings))
+    parts = [CandleColumns(*(getattr(candles, f)[i : i + 300] for f in CandleColumns.__slots__)) for i in range(0, 1200, 300)]
+    assert run.add(parts[0]) is not None  # t=0: the first pass runs (and takes 2 s)
+    assert run.add(parts[1]) is None  # t=3: 1 s after a 2 s pass is too soon
+    assert run.add(parts[2]) is None  # t=9.9: still under four times the pass
+    assert run.add(parts[3]) is not None  # t=10.5: 8.5 s after the pass, it runs again
+    assert run.bars == 1200 and run.result is not None and run.result.statistics.bars == 1200

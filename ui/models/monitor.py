@@ -24,16 +24,16 @@ from backbone.domain.priority import Priority
 
 # Plot key -> (title, unit)
 PLOTS: dict[str, tuple[str, str]] = {
-    "latency": ("Request latency, last minute (p50 · p95 · p99)", "ms"),
-    "pages": ("LOW history loads: time per page, last minute", "s"),
-    "rates": ("Requests per second by priority", "req/s"),
+    "latency": ("Request latency, last minute", "ms"),
+    "pages": ("LOW history: time per page, last minute", "s"),
+    "rates": ("Requests per second", "req/s"),
     "cache": ("Cache hit ratio, last minute", "%"),
-    "budget": ("Rate budget available by group", "tokens"),
-    "queues": ("Queue depths (active requests)", "requests"),
+    "budget": ("Rate budget available", "tokens"),
+    "queues": ("Active requests", "requests"),
     "load": ("CPU and memory", "%"),
     "deferrals": ("LOW deferrals since start", "count"),
 }
-QUANTILES = ("p50", "p95", "p99")
+QUANTILES = ("p50", "p99")  # the typical and the worst-but-one-in-a-hundred: two lines a path
 REQUEST_PATHS = (Priority.CRITICAL, Priority.HIGH, Priority.NORMAL)
 """The priorities whose promise is a request latency (LOW's is a time per page)."""
 AUDIENCE: dict[Priority, str] = {

@@ -38,11 +38,7 @@ if TYPE_CHECKING:
 _ALERT_COLOUR = {"error": LATENCY_BAD, "warning": LATENCY_WARN, "info": INFO_TEXT}
 _COLUMNS = 3
 HISTORY_POINTS = 600  # ten minutes at one sample a second
-_QUANTILE_STYLE = {
-    "p50": QtCore.Qt.PenStyle.DotLine,
-    "p95": QtCore.Qt.PenStyle.DashLine,
-    "p99": QtCore.Qt.PenStyle.SolidLine,
-}
+_QUANTILE_STYLE = {"p50": QtCore.Qt.PenStyle.DotLine, "p99": QtCore.Qt.PenStyle.SolidLine}
 
 
 class LivePlot(pg.PlotWidget):
@@ -119,6 +115,7 @@ class SystemMonitorPanel(QtWidgets.QWidget):
         self.message = InlineMessage(self)
         self.alerts = QtWidgets.QListWidget(self)
         self.alerts.setObjectName("alertsList")
+        self.alerts.setWordWrap(True)  # a whole alert, never one cut at the edge
 
         grid = QtWidgets.QGridLayout()
         for i, plot in enumerate(self.plots.values()):

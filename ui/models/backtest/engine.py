@@ -9,8 +9,9 @@ while later chunks still load.
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,7 @@ from ui.models.backtest.strategies import CandleColumns, Candles, Strategy
 from ui.models.indicators import FloatArray
 
 IntArray = NDArray[np.int64]
+IDLE_PER_BUSY = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +190,10 @@ class IncrementalBacktest:
 
     Re-runs are throttled (at most every ``min_interval_s``, and only when the
     data has grown), so a long history costs a few full passes, not one per chunk.
-    ``finish()`` always runs the final pass over everything.
+    As the data grows a pass costs more, so the gap after a pass is also at least
+    ``IDLE_PER_BUSY`` times what it took: the engine holds the event loop at most
+    about a fifth of the time while history streams in. ``finish()`` always runs
+    the final pass over everything. ``clock`` (seconds) is injectable for tests.
     """
 
     def __init__(
@@ -199,6 +204,7 @@ class IncrementalBacktest:
         fee: float,
         bar_seconds: float,
         min_interval_s: float = 0.25,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.strategy = strategy
         self.parameters = strategy.validate(parameters)
@@ -207,7 +213,9 @@ class IncrementalBacktest:
         self.min_interval_s = min_interval_s
         self._parts: list[CandleColumns] = []
         self._last_end_ms: int | None = None
-        self._last_run = 0.0
+        self._clock = clock
+        self._last_run = -math.inf
+        self._last_cost = 0.0
         self.result: BacktestResult | None = None
 
     @property
@@ -225,7 +233,7 @@ class IncrementalBacktest:
             return None
         self._parts.append(columns)
         self._last_end_ms = int(columns.start_ms[-1])
-        if time.monotonic() - self._last_run < self.min_interval_s:
+        if self._clock() - self._last_run < max(self.min_interval_s, IDLE_PER_BUSY * self._last_cost):
             return None
         return self._run()
 
@@ -239,10 +247,12 @@ class IncrementalBacktest:
         return data
 
     def _run(self) -> BacktestResult:
+        began = self._clock()
         data = self.candles()
         positions = self.strategy.positions(data, self.parameters)
         self.result = run_backtest(data, positions, fee=self.fee, bar_seconds=self.bar_seconds)
-        self._last_run = time.monotonic()
+        self._last_run = self._clock()
+        self._last_cost = self._last_run - began
         return self.result
 
 
