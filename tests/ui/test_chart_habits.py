@@ -107,6 +107,8 @@ async def test_indicators_from_the_menu_are_drawn_and_follow_the_live_candle_and
         menu.checks[kind].setChecked(True)
     assert set(chart.view.overlay_curves) == {"SMA 10", "EMA 50", "BB 20 upper", "BB 20 middle", "BB 20 lower"}
     assert set(chart.view.lower_curves) == {"RSI 14"} and chart.view.lower_plot.isVisible()
+    named = {label.text for _, label in chart.view.overlay_legend.items}
+    assert named == set(chart.view.overlay_curves)  # each line is named on the chart
     index, y = drawn(chart, "SMA 10")
     assert index[-1] == chart.candle_count() - 1 and len(index) >= 100
     np.testing.assert_allclose(y, sma(chart.series.close, 10)[index], equal_nan=True)
@@ -125,6 +127,7 @@ async def test_indicators_from_the_menu_are_drawn_and_follow_the_live_candle_and
     menu.periods["EMA"].editingFinished.emit()
     assert chart.message.is_error and "EMA periods must be whole numbers" in chart.message.text()
     assert "SMA 10" in chart.view.overlay_curves and "EMA 50" not in chart.view.overlay_curves
+    assert "EMA 50" not in {label.text for _, label in chart.view.overlay_legend.items}
     menu.checks["RSI"].setChecked(False)
     assert not chart.view.lower_plot.isVisible()
     await chart.stop()

@@ -127,6 +127,7 @@ class ChartPanel(QtWidgets.QWidget):
         splitter.addWidget(self.book)
         splitter.setStretchFactor(0, 4)
         splitter.setStretchFactor(1, 1)
+        splitter.setSizes([900, 320])
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(bar)

@@ -76,6 +76,8 @@ class ChartView(pg.GraphicsLayoutWidget):
         for line in (self.last_price_line, self.history_start_line):
             line.setVisible(False)
             self.price_plot.addItem(line, ignoreBounds=True)
+        self.overlay_legend = self.price_plot.addLegend(offset=(8, 8), labelTextSize="8pt")
+        self.lower_legend = self.lower_plot.addLegend(offset=(8, 4), labelTextSize="8pt")
         self.overlay_curves: dict[str, pg.PlotDataItem] = {}
         self.lower_curves: dict[str, pg.PlotDataItem] = {}
         self.lines: dict[str, NDArray[np.float64]] = {}  # every indicator line, whole, by name
@@ -202,9 +204,12 @@ class ChartView(pg.GraphicsLayoutWidget):
     ) -> None:
         for name in [n for n in curves if n not in wanted]:
             plot.removeItem(curves.pop(name))
-        for index, name in enumerate(wanted):
+        # One colour per indicator (a band's three lines share it), stable while others come and go.
+        families = list(dict.fromkeys(name.rsplit(" ", 1)[0] if name.startswith("BB") else name for name in wanted))
+        for name in wanted:
             if name not in curves:
-                colour = SERIES[(len(curves) + index) % len(SERIES)]
+                family = name.rsplit(" ", 1)[0] if name.startswith("BB") else name
+                colour = SERIES[families.index(family) % len(SERIES)]
                 curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=1), name=name, connect="finite")
                 if name == "histogram":
                     curve.setFillLevel(0.0)

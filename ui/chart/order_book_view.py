@@ -34,10 +34,11 @@ def _table(columns: Sequence[str], rows: int) -> QtWidgets.QTableWidget:
     table = QtWidgets.QTableWidget(rows, len(columns))
     table.setHorizontalHeaderLabels(list(columns))
     table.verticalHeader().hide()
-    table.verticalHeader().setDefaultSectionSize(18)
+    table.verticalHeader().setDefaultSectionSize(16)
     table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
     table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
+    table.horizontalHeader().setMinimumSectionSize(70)
     table.setShowGrid(False)
     return table
 
@@ -60,10 +61,12 @@ class OrderBookView(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("orderBook")
+        self.setMinimumWidth(300)
         self.book_table = _table(("Price", "Size"), 2 * BOOK_DEPTH)
         self.book_table.setObjectName("orderBookTable")
         self.book_table.setItemDelegateForColumn(1, SizeBarDelegate(self.book_table))
         self.book_table.cellClicked.connect(self._clicked)
+        self._centred = False  # the first book of a market is scrolled to the spread
         self.spread_label = QtWidgets.QLabel(" ", self)
         self.spread_label.setObjectName("orderBookSpread")
         self.totals_label = QtWidgets.QLabel(" ", self)
@@ -91,6 +94,10 @@ class OrderBookView(QtWidgets.QWidget):
             size.setData(SHARE_ROLE, float(level.share))
             table.setItem(row, 0, price)
             table.setItem(row, 1, size)
+        if not self._centred and book.bids:
+            # Open on the best ask and bid, where the spread is.
+            table.scrollToItem(table.item(len(book.asks), 0), QtWidgets.QAbstractItemView.ScrollHint.PositionAtCenter)
+            self._centred = True
         self.spread_label.setText(f"Spread {format_price(book.spread)} ({book.spread_percent:.3f}%)")
         self.totals_label.setText(f"Total ask {format_amount(book.total_ask)}   Total bid {format_amount(book.total_bid)}")
 
@@ -104,6 +111,7 @@ class OrderBookView(QtWidgets.QWidget):
             table.setItem(index, 2, _cell(f"{trade.size:,.4f}", colour))
 
     def clear(self) -> None:
+        self._centred = False
         self.book_table.clearContents()
         self.trades_table.setRowCount(0)
         self.spread_label.setText(" ")
