@@ -12,13 +12,9 @@ from types import TracebackType
 import qasync
 from PyQt6.QtWidgets import QApplication, QMessageBox
 
-from app.panels import build_panels
+from app.session import StartupError, open_session
 from app.settings import APPLICATION, ORGANISATION, AppSettings, qsettings
 from app.source import DataSource, open_source
-from backbone import LoadThresholds, MarketDataBackbone
-from ui.main_window import MainWindow
-from ui.models.favourites import Favourites
-from ui.settings_dialog import SettingsDialog
 from ui.theme import THEMES, app_icon, apply_theme
 
 log = logging.getLogger(__name__)
@@ -52,32 +48,9 @@ async def run_window(
     # quits only once run_window has returned and everything is closed.
     app.setQuitOnLastWindowClosed(False)
     app.aboutToQuit.connect(closing.set)
-    thresholds = LoadThresholds(settings.cpu_limit_percent, settings.memory_limit_percent)
-    backbone = MarketDataBackbone(source.rest_url, source.ws_url, settings.db_url or None, load_thresholds=thresholds)
-    backbone.source_description = source.label
-    await backbone.start()
-    store = qsettings()
-
-    def edit_settings() -> None:
-        dialog = SettingsDialog(settings, window)
-        if dialog.exec():
-            settings.save(store)
-            apply_theme(app, settings.theme)
-
-    def set_theme(theme: str) -> None:
-        settings.theme = theme
-        settings.save(store)
-        apply_theme(app, theme)
-
-    panels = build_panels(backbone, Favourites(store), settings=store)
-    window = MainWindow(
-        backbone, source.label, panels.tabs, settings=store, on_settings=edit_settings, on_theme=set_theme
-    )
+    session = await open_session(source, settings, qsettings())
+    window, panels = session.window, session.panels
     window.closed.connect(closing.set)
-    if source.note:
-        window.statusBar().showMessage(source.note, 15000)
-    window.show()
-    panels.start()
     try:
         if screenshot_dir is not None:
             from app.screenshots import capture_tabs
@@ -93,8 +66,7 @@ async def run_window(
         await closing.wait()
         return 0
     finally:
-        await panels.stop()
-        await backbone.stop()
+        await session.close()
 
 
 def run_gui(
@@ -122,6 +94,11 @@ def run_gui(
         source = await open_source(source_kind, rest_url=rest_url, ws_url=ws_url)
         try:
             return await run_window(source, settings, screenshot_dir=screenshot_dir, exit_after_s=exit_after_s)
+        except StartupError as error:
+            log.error("%s", error)
+            if exit_after_s is None and screenshot_dir is None:
+                QMessageBox.critical(None, "Cannot start", str(error))
+            return 2
         finally:
             await source.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from PyQt6.QtWidgets import (
@@ -9,9 +10,12 @@ from PyQt6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QWidget,
 )
 
@@ -36,6 +40,12 @@ class SettingsDialog(QDialog):
         self.source.setCurrentText(settings.source)
         self.db_url = QLineEdit(settings.db_url, self)
         self.db_url.setPlaceholderText("default SQLite file; or a path, or postgresql+asyncpg://user@host/db")
+        self.browse = QPushButton("Browse…", self)
+        self.browse.setToolTip("Choose a SQLite database file (a new name creates it at the next start)")
+        self.browse.clicked.connect(self.browse_database)
+        database = QHBoxLayout()
+        database.addWidget(self.db_url, 1)
+        database.addWidget(self.browse)
         self.cpu = QDoubleSpinBox(self)
         self.cpu.setRange(10, 100)
         self.cpu.setSuffix(" %")
@@ -49,17 +59,34 @@ class SettingsDialog(QDialog):
         self.theme.setCurrentText(settings.theme)
         form = QFormLayout(self)
         form.addRow("Data source", self.source)
-        form.addRow("Database", self.db_url)
+        form.addRow("Database", database)
         form.addRow("Backtests wait above CPU", self.cpu)
         form.addRow("Backtests wait above memory", self.memory)
         form.addRow("Theme", self.theme)
-        form.addRow(QLabel("Source and database take effect at the next start.", self))
+        self.note = QLabel(
+            "Load limits and theme apply at once. Data source and database take effect at the next start.", self
+        )
+        self.note.setWordWrap(True)
+        form.addRow(self.note)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, parent=self
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def browse_database(self) -> QFileDialog:
+        """Let the user pick a database file (an existing one, or a new name); fills the field."""
+        current = self.db_url.text().strip()
+        start = current if current and "://" not in current else str(Path.home())
+        dialog = QFileDialog(self, "Database file", start, "SQLite databases (*.sqlite *.sqlite3 *.db);;All files (*)")
+        dialog.setObjectName("databaseFileDialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setOption(QFileDialog.Option.DontConfirmOverwrite)  # an existing cache is reused, not replaced
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+        dialog.fileSelected.connect(self.db_url.setText)
+        dialog.open()
+        return dialog
 
     def accept(self) -> None:
         self.settings.source = self.source.currentText()
