@@ -1,8 +1,9 @@
 """Peak memory of a backtest holding 1,000,000 one-minute candles.
 
-A child process (so nothing else inflates its figures) fills a fresh SQLite
-cache with the candles and their coverage, then runs the backtest panel's own
-path without the window: ``stream_candle_columns`` (LOW, all from storage) into
+One child process fills a fresh SQLite cache with the candles and their
+coverage; a second one (so nothing else inflates its figures, as when the app
+opens a cache it filled earlier) runs the backtest panel's own path without the
+window: ``stream_candle_columns`` (LOW, all from storage) into
 ``IncrementalBacktest`` chunk by chunk, then the final pass. A thread samples
 the process's RSS every 10 ms; the figures are RSS before the backtest, the
 peak during it, and the peak minus the baseline per candle.
@@ -64,8 +65,7 @@ async def _fill(db: str, count: int) -> tuple[datetime, datetime]:
     from backbone.storage import MarketStore
 
     minute = parse_timeframe("1m")
-    end = minute.floor(datetime.now(UTC)) - timedelta(days=1)
-    start = end - timedelta(minutes=count)
+    start, end = _range(count)
     rng = np.random.default_rng(3)
     close = 100_000_000 * np.exp(np.cumsum(rng.normal(0, 0.001, count)))
     starts = utc_to_ms(start) + 60_000 * np.arange(count, dtype=np.int64)
@@ -86,7 +86,7 @@ async def _fill(db: str, count: int) -> tuple[datetime, datetime]:
     return start, end
 
 
-async def _child(count: int) -> dict[str, Any]:
+async def _child(count: int, db: str) -> dict[str, Any]:
     import gc
     import resource
 
@@ -97,31 +97,27 @@ async def _child(count: int) -> dict[str, Any]:
     from ui.models.backtest.engine import IncrementalBacktest
     from ui.models.backtest.strategies import STRATEGIES
 
-    with tempfile.TemporaryDirectory(prefix="bench-memory-") as folder:
-        db = str(Path(folder) / "cache.sqlite")
-        started = time.perf_counter()
-        start, end = await _fill(db, count)
-        fill_s = time.perf_counter() - started
-        async with ExchangeSimulator(port=0, latency_ms=1.0, jitter_ms=0.0) as sim:
-            async with MarketDataBackbone(sim.rest_url, sim.ws_url, db) as backbone:
-                gc.collect()
-                baseline = psutil.Process().memory_info().rss
-                strategy = STRATEGIES["ma_cross"]
-                engine = IncrementalBacktest(strategy, strategy.defaults(), fee=0.0005, bar_seconds=60.0)
-                started = time.perf_counter()
-                with _PeakRss() as peak:
-                    async for chunk in backbone.stream_candle_columns(
-                        "KRW-BTC", "1m", start_time=start, end_time=end, priority=Priority.LOW
-                    ):
-                        engine.add(chunk)
-                    result = engine.finish()
-                run_s = time.perf_counter() - started
-                held = engine.bars
-                final_rss = psutil.Process().memory_info().rss
-                calls = sim.stats.calls.get("candle", 0)
+    start, end = _range(count)  # filled by another process: its memory is not the backtest's
+    # The exchange is only a stand-in (every candle is stored): no warm-up of its price data.
+    async with ExchangeSimulator(port=0, latency_ms=1.0, jitter_ms=0.0, warm_up=False) as sim:
+        async with MarketDataBackbone(sim.rest_url, sim.ws_url, db) as backbone:
+            gc.collect()
+            baseline = psutil.Process().memory_info().rss
+            strategy = STRATEGIES["ma_cross"]
+            engine = IncrementalBacktest(strategy, strategy.defaults(), fee=0.0005, bar_seconds=60.0)
+            started = time.perf_counter()
+            with _PeakRss() as peak:
+                async for chunk in backbone.stream_candle_columns(
+                    "KRW-BTC", "1m", start_time=start, end_time=end, priority=Priority.LOW
+                ):
+                    engine.add(chunk)
+                result = engine.finish()
+            run_s = time.perf_counter() - started
+            held = engine.bars
+            final_rss = psutil.Process().memory_info().rss
+            calls = sim.stats.calls.get("candle", 0)
     return {
         "candles": held,
-        "fill_s": round(fill_s, 1),
         "backtest_s": round(run_s, 2),
         "rss_baseline_mb": round(baseline / 2**20, 1),
         "rss_peak_mb": round(peak.peak / 2**20, 1),
@@ -135,16 +131,31 @@ async def _child(count: int) -> dict[str, Any]:
 
 
 async def run(quick: bool = False) -> dict[str, Any]:
-    """Run the child process and return its figures."""
+    """Fill a cache in one child process, backtest over it in another; the second's figures."""
     count = QUICK_CANDLES if quick else FULL_CANDLES
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.memory_bench", "--child", str(count),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    if process.returncode != 0:
-        return {"candles": count, "error": err.decode(errors="replace")[-2000:]}
-    return dict(json.loads(out.decode().strip().splitlines()[-1]))
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as folder:
+        db = str(Path(folder) / "cache.sqlite")
+        started = time.perf_counter()
+        out: dict[str, Any] = {}
+        for step in ("--fill", "--child"):
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bench.memory_bench", step, str(count), "--db", db,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )
+            stdout, err = await process.communicate()
+            if process.returncode != 0:
+                return {"candles": count, "error": err.decode(errors="replace")[-2000:]}
+            if step == "--fill":
+                out["fill_s"] = round(time.perf_counter() - started, 1)
+        return {**out, **json.loads(stdout.decode().strip().splitlines()[-1])}
+
+
+def _range(count: int) -> tuple[datetime, datetime]:
+    """The ``count`` minutes the cache holds: they end a day before today's start (UTC)."""
+    from backbone.domain.timeframes import parse_timeframe
+
+    end = parse_timeframe("1d").floor(datetime.now(UTC)) - timedelta(days=1)
+    return end - timedelta(minutes=count), end
 
 
 def print_figures(result: dict[str, Any]) -> None:
@@ -162,8 +173,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="250,000 candles instead of 1,000,000")
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--fill", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--db", default=None, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
-    if arguments.child is not None:
-        print(json.dumps(asyncio.run(_child(arguments.child))))
+    if arguments.fill is not None:
+        asyncio.run(_fill(arguments.db, arguments.fill))
+    elif arguments.child is not None:
+        print(json.dumps(asyncio.run(_child(arguments.child, arguments.db))))
     else:
         print_figures(asyncio.run(run(quick=arguments.quick)))

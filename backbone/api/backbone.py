@@ -10,12 +10,13 @@ stable ``error_code``.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, ParamSpec
 
 import psutil
 
@@ -84,6 +85,27 @@ class _Outcome:
         self.upstream_calls = upstream_calls
         self.channel = channel
         self.slo_applies = slo_applies
+
+
+P = ParamSpec("P")
+
+
+def _as_upbit_chunks(
+    stream: Callable[P, AsyncIterator[CandleColumns]], doc: str
+) -> Callable[P, AsyncIterator[list[dict[str, Any]]]]:
+    """A column stream whose chunks come out as the seed's Upbit-named dicts."""
+
+    async def chunks(*args: P.args, **kwargs: P.kwargs) -> AsyncIterator[list[dict[str, Any]]]:
+        async for chunk in stream(*args, **kwargs):
+            yield chunk.to_upbit()
+
+    chunks.__doc__ = doc
+    chunks.__name__ = chunks.__qualname__ = "stream_candle_data"
+    # help() and editors show the real parameters, not *args.
+    chunks.__signature__ = inspect.signature(stream).replace(  # type: ignore[attr-defined]
+        return_annotation="AsyncIterator[list[dict[str, Any]]]"
+    )
+    return chunks
 
 
 class MarketDataBackbone:
@@ -270,28 +292,6 @@ class MarketDataBackbone:
 
     # -- beyond the four calls ----------------------------------------------
 
-    async def stream_candle_data(
-        self,
-        symbol: str,
-        timeframe: str,
-        start_time: TimeInput,
-        end_time: TimeInput | None = None,
-        priority: Priority | str = Priority.LOW,
-        *,
-        progress: ProgressCallback | None = None,
-        request_id: str | None = None,
-    ) -> AsyncIterator[list[dict[str, Any]]]:
-        """Candles of a range as contiguous chunks of Upbit-named dicts in ascending time,
-        while later ones load. ``stream_candle_columns`` gives the same chunks as columns.
-
-        Bad input raises ``InvalidInputError`` (with ``code`` and ``field``) at the
-        first iteration, since a generator has no response to carry it.
-        """
-        async for chunk in self.stream_candle_columns(
-            symbol, timeframe, start_time, end_time, priority, progress=progress, request_id=request_id
-        ):
-            yield chunk.to_upbit()
-
     async def stream_candle_columns(
         self,
         symbol: str,
@@ -340,6 +340,12 @@ class MarketDataBackbone:
                 priority=chosen, path=path, latency_ms=elapsed, error_code=None,
                 cache_hit=False, upstream_calls=0, slo_applies=False,
             )
+
+    stream_candle_data = _as_upbit_chunks(
+        stream_candle_columns,
+        """Candles of a range as contiguous chunks of Upbit-named dicts in ascending time, while
+        later ones load; the arguments and errors are those of ``stream_candle_columns``.""",
+    )
 
     def new_request_id(self) -> str:
         """An id to pass as ``request_id`` so you can follow ``progress(id)`` from the start."""

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from backbone.domain.clock import KST_OFFSET_MS, ms_to_utc, utc_to_ms
 from backbone.domain.errors import InvalidInputError
-from backbone.domain.models import Candle, UpbitDict
+from backbone.domain.models import UPBIT_CANDLE_VALUES, Candle, UpbitDict
 from backbone.domain.timeframes import Timeframe, parse_timeframe
 
 if TYPE_CHECKING:
@@ -301,40 +301,27 @@ class CandleColumns:
             strict=True,
         )
         unit = self.timeframe.minute_unit
-        out: list[UpbitDict]
-        if unit is not None:  # one dict display per shape: adding a key afterwards costs a third more
-            out = [
-                {
-                    "market": market,
-                    "candle_date_time_utc": u,
-                    "candle_date_time_kst": k,
-                    "opening_price": o,
-                    "high_price": h,
-                    "low_price": lo,
-                    "trade_price": c,
-                    "timestamp": ts,
-                    "candle_acc_trade_price": value,
-                    "candle_acc_trade_volume": volume,
-                    "unit": unit,
-                }
-                for u, k, o, h, lo, c, ts, value, volume in rows
-            ]
-        else:
-            out = [
-                {
-                    "market": market,
-                    "candle_date_time_utc": u,
-                    "candle_date_time_kst": k,
-                    "opening_price": o,
-                    "high_price": h,
-                    "low_price": lo,
-                    "trade_price": c,
-                    "timestamp": ts,
-                    "candle_acc_trade_price": value,
-                    "candle_acc_trade_volume": volume,
-                }
-                for u, k, o, h, lo, c, ts, value, volume in rows
-            ]
+        # One dict display for every row (adding a key afterwards costs a third more);
+        # only non-minute series, short ones, drop the unit again.
+        out: list[UpbitDict] = [
+            {
+                "market": market,
+                "candle_date_time_utc": u,
+                "candle_date_time_kst": k,
+                "opening_price": o,
+                "high_price": h,
+                "low_price": lo,
+                "trade_price": c,
+                "timestamp": ts,
+                "candle_acc_trade_price": value,
+                "candle_acc_trade_volume": volume,
+                "unit": unit,
+            }
+            for u, k, o, h, lo, c, ts, value, volume in rows
+        ]
+        if unit is None:
+            for item in out:
+                del item["unit"]
         tf = self.timeframe
         if tf.code == "1d":
             for name in OPTIONAL_COLUMNS:
@@ -364,14 +351,8 @@ class CandleColumns:
             "market": pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[self.market]),
             "candle_date_time_utc": self.start_ms.astype("datetime64[ms]"),
             "candle_date_time_kst": (self.start_ms + KST_OFFSET_MS).astype("datetime64[ms]"),
-            "opening_price": self.open,
-            "high_price": self.high,
-            "low_price": self.low,
-            "trade_price": self.close,
-            "timestamp": self.last_trade_ms,
-            "candle_acc_trade_price": self.value,
-            "candle_acc_trade_volume": self.volume,
         }
+        data.update((upbit_name, getattr(self, name)) for upbit_name, name in UPBIT_CANDLE_VALUES)
         tf = self.timeframe
         if tf.minute_unit is not None:
             data["unit"] = np.full(n, tf.minute_unit, np.int64)
@@ -394,8 +375,8 @@ class CandleColumns:
             )
 
 
-# ``Candle`` field names in the order ``to_candles`` unpacks them (after ``start``).
-_RECORD_FIELDS = (
+# A candle's stored values, in the order storage writes them and ``to_candles`` unpacks them.
+VALUE_FIELDS = (
     "open",
     "high",
     "low",
@@ -406,8 +387,8 @@ _RECORD_FIELDS = (
     "prev_closing_price",
     "change_price",
     "change_rate",
-    "filled",
 )
+_RECORD_FIELDS = (*VALUE_FIELDS, "filled")
 assert set(_RECORD_FIELDS) | {"start_ms"} == set(COLUMN_DTYPES)
 assert [f.name for f in fields(CandleColumns)][2:] == list(COLUMN_DTYPES)
 

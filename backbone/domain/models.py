@@ -59,6 +59,18 @@ class Market:
         return out
 
 
+# Upbit's names for a candle's values, in the order Upbit writes them, and ours.
+UPBIT_CANDLE_VALUES: tuple[tuple[str, str], ...] = (
+    ("opening_price", "open"),
+    ("high_price", "high"),
+    ("low_price", "low"),
+    ("trade_price", "close"),
+    ("timestamp", "last_trade_ms"),
+    ("candle_acc_trade_price", "value"),
+    ("candle_acc_trade_volume", "volume"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Candle:
     """One OHLCV candle keyed by (market, timeframe, start)."""
@@ -105,14 +117,9 @@ class Candle:
             "market": self.market,
             "candle_date_time_utc": format_upbit_naive(self.start),
             "candle_date_time_kst": format_upbit_naive(self.start, KST),
-            "opening_price": self.open,
-            "high_price": self.high,
-            "low_price": self.low,
-            "trade_price": self.close,
-            "timestamp": self.last_trade_ms,
-            "candle_acc_trade_price": self.value,
-            "candle_acc_trade_volume": self.volume,
         }
+        for upbit_name, name in UPBIT_CANDLE_VALUES:
+            out[upbit_name] = getattr(self, name)
         if self.timeframe.minute_unit is not None:
             out["unit"] = self.timeframe.minute_unit
         if self.timeframe.code == "1d":

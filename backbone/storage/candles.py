@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backbone.domain.candle_columns import CandleColumns
+from backbone.domain.candle_columns import VALUE_FIELDS, CandleColumns
 from backbone.domain.errors import InvalidInputError
 from backbone.domain.models import Candle
 from backbone.domain.timeframes import Timeframe
@@ -32,18 +32,7 @@ WRITE_CHUNK = 20_000
 PG_CHUNK = 8_000
 PG_THREAD_ROWS = 2_000
 
-_UPDATABLE = (
-    "open",
-    "high",
-    "low",
-    "close",
-    "volume",
-    "value",
-    "last_trade_ms",
-    "prev_closing_price",
-    "change_price",
-    "change_rate",
-)
+_UPDATABLE = VALUE_FIELDS
 
 
 # The insert's column order; candle_rows builds tuples in this order.
@@ -63,21 +52,9 @@ def candle_rows(
                 raise InvalidInputError(
                     "INVALID_CANDLES", "candles", f"candles[{index}].start has no time zone"
                 )
-            if candle.market != market or candle.timeframe.code != timeframe.code:
-                raise InvalidInputError(
-                    "INVALID_CANDLES",
-                    "candles",
-                    f"candles[{index}] is {candle.market} {candle.timeframe.code}, "
-                    f"but this write is for {market} {timeframe.code}",
-                )
+            _check_series(f"candles[{index}] is", candle.market, candle.timeframe, market, timeframe)
         items = CandleColumns.from_candles(market, timeframe, items)
-    elif items.market != market or items.timeframe.code != timeframe.code:
-        raise InvalidInputError(
-            "INVALID_CANDLES",
-            "candles",
-            f"the candles are {items.market} {items.timeframe.code}, "
-            f"but this write is for {market} {timeframe.code}",
-        )
+    _check_series("the candles are", items.market, items.timeframe, market, timeframe)
     real = items if not items.filled.any() else items.take(~items.filled)
     optional = [_none_for_nan(getattr(real, name)) for name in ("prev_closing_price", "change_price", "change_rate")]
     return list(
@@ -95,6 +72,15 @@ def candle_rows(
             strict=True,
         )
     )
+
+
+def _check_series(what: str, market: str, timeframe: Timeframe, expected: str, expected_tf: Timeframe) -> None:
+    if market != expected or timeframe.code != expected_tf.code:
+        raise InvalidInputError(
+            "INVALID_CANDLES",
+            "candles",
+            f"{what} {market} {timeframe.code}, but this write is for {expected} {expected_tf.code}",
+        )
 
 
 def _none_for_nan(column: np.ndarray) -> list[float | None]:

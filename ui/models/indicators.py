@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
@@ -106,6 +105,8 @@ def rolling_std(values: FloatArray, period: int) -> FloatArray:
     pandas' rolling window keeps the sums numerically stable where a plain
     cumulative-sum-of-squares formula would cancel on large prices.
     """
+    import pandas as pd  # only here: importing pandas costs a backtest ~100 MB it never uses otherwise
+
     _check_period(period)
     x = np.asarray(values, dtype=np.float64)
     out: FloatArray = pd.Series(x).rolling(period).std(ddof=0).to_numpy(dtype=np.float64)
