@@ -80,10 +80,17 @@ def check_range(start: datetime | None, end: datetime | None, now: datetime) -> 
     """Start before end, and neither in the future beyond a small tolerance."""
     if start is not None and end is not None and start >= end:
         raise InvalidInputError(
-            "INVALID_RANGE", "start_time", f"start_time {start.isoformat()} is not before end_time {end.isoformat()}"
+            "INVALID_RANGE", "start_time", f"start_time {moment_text(start)} is not before end_time {moment_text(end)}"
         )
     if start is not None and start > now:
-        raise InvalidInputError("INVALID_RANGE", "start_time", f"start_time {start.isoformat()} is in the future")
+        raise InvalidInputError("INVALID_RANGE", "start_time", f"start_time {moment_text(start)} is in the future")
+
+
+def moment_text(moment: datetime) -> str:
+    """A time in KST, the zone naive input is read in, with UTC beside it: what a user typed
+    comes back as they typed it."""
+    kst = moment.astimezone(KST).strftime("%Y-%m-%d %H:%M:%S KST")
+    return f"{kst} ({moment.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S UTC')})"
 
 
 def _to_utc(moment: datetime, field: str) -> datetime:
