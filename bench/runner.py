@@ -50,13 +50,15 @@ BENCHMARKS: dict[str, Benchmark] = {
                   "backtest parameter sweep: 100 pairs over 100,000 candles"),
         Benchmark("ui_stall", "bench.ui_stall_bench", "print_figures",
                   "longest event-loop stall of the app while the backtest tab backfills"),
+        Benchmark("scheduler", "bench.scheduler_bench", "print_figures",
+                  "the scheduler: bulk calls/s, a bot starting mid-backfill, four panels, two processes"),
         Benchmark("sim_throughput", "bench.sim_throughput", None, "the simulator alone, rate limits off"),
         Benchmark("router", "bench.router_bench", "_print", "the router alone"),
         Benchmark("storage", "bench.storage_bench", "print_table", "storage alone"),
         Benchmark("coordinator", "bench.coordinator_bench", "_print", "the coordinator alone"),
     )
 }
-DEFAULT = ("backbone", "latency", "concurrency", "chart", "memory", "ui_stall")
+DEFAULT = ("backbone", "latency", "concurrency", "chart", "memory", "ui_stall", "scheduler")
 
 
 def load_results(path: Path = RESULTS_PATH) -> dict[str, Any]:

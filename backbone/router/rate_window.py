@@ -22,10 +22,13 @@ from dataclasses import dataclass
 _HISTORY_S = 30.0
 # After a 429 the capacity drops by one per 429 (at most half) for this long.
 PENALTY_S = 10.0
+# While another program on this address was seen spending within this long, one
+# token per window is left for its calls we have not heard of yet.
+SHARED_MARGIN_S = 5.0
 # The server's own window, when matching our sends to a Remaining-Req count.
 _SERVER_WINDOW_S = 1.0
-# Slack when matching our sends to the server's window.
-_MATCH_SLACK_S = 0.05
+# How long the last header's count of other programs' calls stands without a newer one.
+FOREIGN_HOLD_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,28 +70,42 @@ class RateWindow:
         self.capacity = int(limit_per_s)
         self.window_s = window_s
         self._sends: deque[SendStamp] = deque()  # ours, in grant order
-        self._foreign: list[float] = []  # someone else's, learnt from headers, ascending
+        self._foreign: list[float] = []  # the window taken as full after a 429, ascending
+        self._foreign_level = 0  # other programs' calls in the server's window, by the last header
+        self._foreign_sent_at = float("-inf")  # when the call that header answered was sent
         self._history: deque[SendStamp] = deque()  # ours, for header matching
         self._penalty = 0
         self._penalty_until = 0.0
         self._penalised_at = float("-inf")
         self.banned_until = 0.0
         self.tightened = 0  # foreign sends learnt from Remaining-Req headers
+        self._shared_until = float("-inf")  # someone else spends on this address until about then
         self.synced = not probe_first  # the server's count is known (or we chose not to ask)
         self.probe_out = False  # the one unsynced call is in flight
 
     # -- reading --------------------------------------------------------------
 
     def capacity_at(self, now: float) -> int:
-        """The capacity now, lowered for a while after a 429."""
+        """The capacity now: lowered for a while after a 429, and by one while the address is shared.
+
+        A header tells of another program's calls only after they were made; the
+        token left free covers the ones still unheard of, so two programs do not
+        both take the last token of the same second.
+        """
         if now >= self._penalty_until:
             self._penalty = 0
-        return max(1, self.capacity - self._penalty)
+        shared = 1 if now < self._shared_until and self.capacity > 2 else 0
+        return max(1, self.capacity - max(self._penalty, shared))
 
     def used(self, now: float) -> int:
         """Sends (ours and foreign) still inside the window."""
         self._purge(now)
-        return len(self._sends) + len(self._foreign)
+        return len(self._sends) + len(self._foreign) + self._foreign_now(now)
+
+    def _foreign_now(self, now: float) -> int:
+        if now < self._foreign_sent_at + FOREIGN_HOLD_S:
+            return self._foreign_level
+        return 0
 
     def room(self, now: float) -> int:
         """Tokens free now, before any reserve is held back."""
@@ -119,27 +136,25 @@ class RateWindow:
         """Reconcile with a Remaining-Req ``sec`` value from an answer to a call sent at ``sent_at``.
 
         The server counted ``capacity - sec_left`` calls in its window when ours
-        arrived; every one beyond those we sent around that time is someone
-        else's. Foreign sends already known for that span are not counted twice,
-        and ones the server no longer counts are dropped, so several programs on
-        one address converge on sharing the budget instead of starving each other.
-        They are placed at ``sent_at``: all of them happened before it.
+        arrived; every one beyond those we sent within its window is someone
+        else's. Other programs on one address spend at a rate that changes slowly,
+        so the latest header's count stands for their share of every window until
+        a newer header replaces it: counted once, let go when they stop, and never
+        mistaken for free room the moment one of their calls ages out.
         """
         self._purge(now)
         self.end_probe()
-        lo = sent_at - _SERVER_WINDOW_S - _MATCH_SLACK_S
-        ours = sum(1 for stamp in self._history if lo <= stamp.at <= sent_at)
+        if sent_at < self._foreign_sent_at:
+            return  # an answer overtaken by a newer one
+        lo = sent_at - _SERVER_WINDOW_S
+        ours = sum(1 for stamp in self._history if lo < stamp.at <= sent_at)
         foreign = max(0, self.capacity - sec_left - ours)
-        known = [t for t in self._foreign if sent_at - self.window_s < t <= sent_at]
-        extra = foreign - len(known)
-        if extra > 0:
-            extra = min(extra, self.capacity - self.used(now))
-            for _ in range(max(0, extra)):
-                bisect.insort(self._foreign, sent_at)
-                self.tightened += 1
-        else:
-            for stale in known[:-extra]:  # the oldest: the server has let them go
-                self._foreign.remove(stale)
+        if foreign > 0:
+            self._shared_until = now + SHARED_MARGIN_S
+        if foreign > self._foreign_now(now):
+            self.tightened += foreign - self._foreign_now(now)
+        self._foreign_level = foreign
+        self._foreign_sent_at = sent_at
 
     def end_probe(self) -> None:
         """An answer (or a failure) came back: the cold-start probe no longer holds others."""

@@ -250,12 +250,17 @@ async def test_remaining_req_from_another_program_is_counted_once_and_let_go() -
     s.observe_remaining("ticker", 9, sent_at)  # the server agrees: one call used
     assert window.room(now()) == 9
     s.observe_remaining("ticker", 4, sent_at)  # the server counted 6: five were someone else's
-    assert window.room(now()) == 4
+    # Their five, and one token left for their calls no header has told of yet.
+    assert window.room(now()) == 10 - 1 - 5 - 1
     s.observe_remaining("ticker", 4, sent_at)  # the same five, heard again: not counted twice
-    assert window.room(now()) == 4
-    s.observe_remaining("ticker", 7, sent_at)  # the other program's calls left the server's window
-    assert window.room(now()) == 7
+    assert window.room(now()) == 3
+    s.observe_remaining("ticker", 7, sent_at)  # two of theirs are left in the server's window
+    assert window.room(now()) == 10 - 1 - 2 - 1
     assert window.tightened == 5
+    await asyncio.sleep(2.0)  # no newer header: their count lapses, and our call left the window
+    assert window.room(now()) == 9  # the address was shared a moment ago: still one token spare
+    await asyncio.sleep(5.0)
+    assert window.room(now()) == 10
 
 
 async def test_a_429_fills_the_window_and_lowers_capacity_for_a_while() -> None:
@@ -294,7 +299,8 @@ async def test_a_fresh_scheduler_sends_one_probe_until_the_server_count_is_known
         s.answered("candle")
         s.observe_remaining("candle", 3, sent_at)  # someone already spent 6 of this second
     assert await second == pytest.approx(0.05)
-    assert s.window("candle").room(now()) == 2  # 10 - probe - 6 foreign - second
+    # 10 - probe - 6 foreign - second - 1 spare while the address is shared
+    assert s.window("candle").room(now()) == 1
 
 
 def test_policy_inputs_are_checked_by_name() -> None:
@@ -333,3 +339,37 @@ def test_ban_length_comes_from_the_header_the_message_or_a_default() -> None:
     assert ban_length_s({}, "요청이 30초 동안 제한됩니다") == 30.0
     assert ban_length_s({}, "Too many requests") == DEFAULT_BAN_S
 
+
+
+@pytest.mark.parametrize("server_window_s", [0.93, 1.0])
+async def test_two_programs_on_one_address_share_the_budget_from_headers_alone(server_window_s: float) -> None:
+    # Upbit's counter (the simulator's, on the virtual clock) sees both programs as one
+    # address; each program only hears of the other through Remaining-Req.
+    from backbone.sim.ratelimit import RateLimiter as ServerCounter
+
+    server = ServerCounter(window_s=server_window_s, clock=now)
+    statuses: list[int] = []
+
+    async def program(s: Scheduler, until: float) -> None:
+        async def worker() -> None:
+            while now() < until:
+                async with s.slot("candle", s.ticket(Priority.LOW)) as stamp:
+                    await asyncio.sleep(0.001)  # on the wire
+                    verdict = server.check("127.0.0.1", "candle")
+                    statuses.append(verdict.status)
+                    await asyncio.sleep(0.03)  # the answer comes back
+                    s.answered("candle")
+                    s.observe_remaining("candle", verdict.remaining, stamp.at)
+                    if verdict.status == 429:
+                        s.on_rate_limited("candle")
+
+        await asyncio.gather(*(worker() for _ in range(2)))
+
+    first = Scheduler(policy=SchedulerPolicy())
+    second = Scheduler(policy=SchedulerPolicy())
+    await asyncio.gather(program(first, 60.0), program(second, 60.0))
+    assert statuses.count(418) == 0
+    assert statuses.count(429) <= 2
+    # Each keeps one token spare for the other's calls it has not heard of: 9 per window
+    # together, a little more against the shorter window.
+    assert statuses.count(200) / 60.0 >= 8.5
