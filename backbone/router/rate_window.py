@@ -27,8 +27,6 @@ PENALTY_S = 10.0
 SHARED_MARGIN_S = 5.0
 # The server's own window, when matching our sends to a Remaining-Req count.
 _SERVER_WINDOW_S = 1.0
-# How long the last header's count of other programs' calls stands without a newer one.
-FOREIGN_HOLD_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +101,18 @@ class RateWindow:
         return len(self._sends) + len(self._foreign) + self._foreign_now(now)
 
     def _foreign_now(self, now: float) -> int:
-        if now < self._foreign_sent_at + FOREIGN_HOLD_S:
-            return self._foreign_level
-        return 0
+        """Other programs' calls in the window, as the last header counted them.
+
+        Those calls have all left the server's window one window after the header's
+        call was sent. Without a newer header the count lapses then, and the next
+        call goes alone, as a probe, so what the others spend meanwhile is heard of
+        before anyone bursts into it.
+        """
+        if self._foreign_level and now >= self._foreign_sent_at + self.window_s:
+            self._foreign_level = 0
+            if not self.probe_out:
+                self.synced = False
+        return self._foreign_level
 
     def room(self, now: float) -> int:
         """Tokens free now, before any reserve is held back."""
