@@ -60,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=7)
     sim.add_argument("--rate-window-s", type=float, default=None, help="rate-limit window width (1.0 = strict)")
 
-    commands.add_parser("status", help="health of every layer and the metrics, as JSON")
+    commands.add_parser(
+        "status", help="exchange, WebSocket and database as this process finds them (reachability, rate budget, storage), as JSON"
+    )
     return parser
 
 
@@ -98,13 +100,14 @@ async def _run_command(args: argparse.Namespace) -> int:
         print(source.note, file=sys.stderr)
     try:
         async with MarketDataBackbone(source.rest_url, source.ws_url, args.db) as backbone:
+            backbone.source_description = source.label
             if args.command == "fetch":
                 return await _fetch(backbone, args)
             if args.command == "backfill":
                 return await _backfill(backbone, args)
-            report = await backbone.health()
-            report["metrics"] = backbone.metrics_snapshot().as_dict()
-            report["storage"] = await backbone.storage_report()
+            from app.status import status_report
+
+            report = await status_report(backbone)
             print(json.dumps(report, indent=2, default=str))
             return 0 if report["ok"] else 1
     finally:
