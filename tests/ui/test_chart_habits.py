@@ -249,3 +249,22 @@ async def test_the_live_candles_volume_equals_the_exchanges_once_it_closes(
     # Closed candles are settled within a moment of closing (most are exact at once).
     await wait_until(lambda: all(held(start) == pytest.approx(final[start], abs=1e-7) for start in closed), within=5)
     await chart.stop()
+
+
+async def test_a_view_on_the_live_candle_follows_new_candles_and_a_view_on_history_stays(
+    qtbot: Any, backbone: MarketDataBackbone
+) -> None:
+    chart = shown_chart(qtbot, backbone)
+    assert await chart.open("KRW-BTC", "1s")
+    first = float(chart.series.x[-1])
+    await wait_until(lambda: float(chart.series.x[-1]) > first and chart.view.x_range()[1] > first + 4)
+    low, high = chart.view.x_range()
+    assert low < float(chart.series.x[-1]) < high
+    # Looking at history: new candles do not pull the view away.
+    chart.view.set_x_range(float(chart.series.x[50]), float(chart.series.x[150]))
+    looking = chart.view.x_range()
+    latest = float(chart.series.x[-1])
+    await wait_until(lambda: float(chart.series.x[-1]) > latest)
+    await wait_until(lambda: not chart._redraw.isActive())
+    assert chart.view.x_range() == looking
+    await chart.stop()

@@ -38,6 +38,7 @@ class ChartView(pg.GraphicsLayoutWidget):
     def __init__(self, parent: object | None = None) -> None:
         super().__init__(parent)
         self.series = CandleSeries()
+        self._last_x: float | None = None  # the live candle's start when last drawn
         self.price_axis = PriceAxis()
         self.price_plot = self.addPlot(row=0, col=0, axisItems={"bottom": KstTimeAxis(), "right": self.price_axis})
         self.volume_plot = self.addPlot(
@@ -97,16 +98,29 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.candles.set_series(series)
         self.volumes.set_series(series)
         self.show_history_start(None)
+        self._last_x = float(series.x[-1]) if len(series) else None
         self._update_limits()
         self._update_last_price()
         self.show_last(visible)
 
     def data_changed(self) -> None:
-        """The series was changed in place (live trade, older history merged)."""
+        """The series was changed in place (live trade, older history merged). A view that
+        showed the live candle keeps showing it when a new one opens."""
         self.candles.refresh()
         self.volumes.refresh()
         self._update_limits()
         self._update_last_price()
+        self._follow_live()
+
+    def _follow_live(self) -> None:
+        s = self.series
+        last = float(s.x[-1]) if len(s) else None
+        previous, self._last_x = self._last_x, last
+        if last is None or previous is None or last <= previous:
+            return
+        low, high = self.x_range()
+        if low <= previous <= high:
+            self.set_x_range(low + last - previous, high + last - previous)
 
     def set_indicators(self, lines: Mapping[IndicatorSpec, Lines]) -> None:
         """Draw these indicators' lines: overlays over the candles, the rest in the lower pane."""
