@@ -56,6 +56,8 @@ BENCHMARKS: dict[str, Benchmark] = {
         Benchmark("router", "bench.router_bench", "_print", "the router alone"),
         Benchmark("storage", "bench.storage_bench", "print_table", "storage alone"),
         Benchmark("coordinator", "bench.coordinator_bench", "_print", "the coordinator alone"),
+        Benchmark("progress", "bench.progress_bench", "print_figures",
+                  "progress tracker time per request and size over 100,000 requests"),
     )
 }
 DEFAULT = ("backbone", "latency", "concurrency", "chart", "memory", "ui_stall", "scheduler")

@@ -322,15 +322,16 @@ class MarketDataBackbone:
         total = 0
         waits = _WaitReport(self, rid, progress)
         try:
-            async for chunk in self._coordinator.stream_candles(
-                request,
-                progress=self._progress_relay(rid, progress, chosen),
-                cancel=self._tracker.cancel_event(rid),
-                on_wait=waits if chosen is Priority.LOW else None,
-            ):
-                total += len(chunk)
-                yield chunk
-            self._tracker.publish(self._final_event(rid, total), progress)
+            with self._tracker.running(rid):
+                async for chunk in self._coordinator.stream_candles(
+                    request,
+                    progress=self._progress_relay(rid, progress, chosen),
+                    cancel=self._tracker.cancel_event(rid),
+                    on_wait=waits if chosen is Priority.LOW else None,
+                ):
+                    total += len(chunk)
+                    yield chunk
+                self._tracker.publish(self._final_event(rid, total), progress)
         finally:
             waits.close()
             self.load_guard.leave(chosen)
@@ -349,7 +350,7 @@ class MarketDataBackbone:
 
     def new_request_id(self) -> str:
         """An id to pass as ``request_id`` so you can follow ``progress(id)`` from the start."""
-        return self._tracker.new_id()
+        return self._tracker.reserve_id()
 
     def progress(self, request_id: str) -> AsyncIterator[ProgressEvent]:
         """Progress events of a long request until it is done."""
@@ -501,7 +502,8 @@ class MarketDataBackbone:
         self.load_guard.enter(chosen)
         waits = _WaitReport(self, request_id, progress)
         try:
-            outcome = await work(chosen, waits)
+            with self._tracker.running(request_id):
+                outcome = await work(chosen, waits)
         except BackboneError as error:
             return self._failure(chosen, path, request_id, started, error, waits.deferred_ms)
         except Exception as error:  # a bug must not take a panel down with it
