@@ -72,7 +72,7 @@ async def test_system_monitor_plots_receive_points(qtbot: Any, backbone: MarketD
         assert panel.plots[key].points() >= 3, key
     assert panel.plots["latency"].points("NORMAL p99") >= 3
     assert "WebSocket" in panel.headline.text()
-    panel.backbone.metrics.alert("warning", "test alert shown in the list")
+    backbone.metrics.alert("warning", "test alert shown in the list")
     await wait_until(lambda: panel.alerts.count() >= 1)
     assert "test alert" in panel.alerts.item(0).text()
     await panel.stop()

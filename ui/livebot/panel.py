@@ -59,7 +59,6 @@ class LiveBotPanel(QtWidgets.QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("liveBotPanel")
-        self.backbone = backbone
         self.presenter = LiveBotPresenter(backbone)
         self.interval_s = interval_s
         self.tasks = TaskSet("livebot", on_error=lambda e: self.message.show_error(f"Live bot error: {e}"))

@@ -99,7 +99,6 @@ class SystemMonitorPanel(QtWidgets.QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("systemMonitorPanel")
-        self.backbone = backbone
         self.presenter = MonitorPresenter(backbone)
         self.interval_s = interval_s
         self.tasks = TaskSet("monitor", on_error=lambda e: self.message.show_error(f"Monitor error: {e}"))
