@@ -14,35 +14,20 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bench.app_window import running_app
 from bench.ui_stall_bench import print_figures
 
 ROUNDS = 20
 
 
 async def _measure(rounds: int) -> dict[str, Any]:
-    from app.panels import build_panels
-    from backbone import MarketDataBackbone
-    from backbone.sim import ExchangeSimulator
-    from ui.main_window import MainWindow
-
-    sim = ExchangeSimulator(port=0, latency_ms=30, jitter_ms=5)
-    await sim.start()
     figures: dict[str, Any] = {"rounds": rounds}
-    with tempfile.TemporaryDirectory() as folder:
-        backbone = MarketDataBackbone(sim.rest_url, sim.ws_url, str(Path(folder) / "switch.sqlite"))
-        await backbone.start()
-        panels = build_panels(backbone)
-        window = MainWindow(backbone, "SIMULATED DATA", panels.tabs)
-        window.resize(1280, 820)
-        window.show()
-        panels.start()
+    async with running_app("switch.sqlite") as (window, panels):
         for _ in range(300):  # up to 30 s for the first prices in both lists
             if all(panels.panel(i).is_ready() for i in (0, 2)):
                 break
@@ -64,10 +49,6 @@ async def _measure(rounds: int) -> dict[str, Any]:
             key = title.lower()
             figures[f"{key}_switch_p50_ms"] = round(float(np.percentile(values, 50)), 1)
             figures[f"{key}_switch_max_ms"] = round(float(values.max()), 1)
-        await panels.stop()
-        window.close()
-        await backbone.stop()
-    await sim.stop()
     return figures
 
 

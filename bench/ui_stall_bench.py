@@ -17,13 +17,13 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from bench.app_window import running_app
 
 TICK_S = 0.010
 
@@ -38,22 +38,9 @@ async def _watch_loop(lags: list[float], stop: asyncio.Event) -> None:
 async def _measure(days: int) -> dict[str, Any]:
     from PyQt6.QtCore import QDate
 
-    from app.panels import build_panels
-    from backbone import MarketDataBackbone
     from backbone.domain.clock import KST
-    from backbone.sim import ExchangeSimulator
-    from ui.main_window import MainWindow
 
-    sim = ExchangeSimulator(port=0, latency_ms=30, jitter_ms=5)
-    await sim.start()
-    with tempfile.TemporaryDirectory() as folder:
-        backbone = MarketDataBackbone(sim.rest_url, sim.ws_url, str(Path(folder) / "stall.sqlite"))
-        await backbone.start()
-        panels = build_panels(backbone)
-        window = MainWindow(backbone, "SIMULATED DATA", panels.tabs)
-        window.resize(1280, 820)
-        window.show()
-        panels.start()
+    async with running_app("stall.sqlite") as (window, panels):
         backtest: Any = panels.widget("Backtest")
         await asyncio.sleep(3)  # panels load their first data
         today = datetime.now(KST).date()
@@ -74,10 +61,6 @@ async def _measure(days: int) -> dict[str, Any]:
         await watcher
         candles = 0 if backtest.candles is None else len(backtest.candles)
         long_run = await _start_and_cancel(backtest)
-        await panels.stop()
-        window.close()
-        await backbone.stop()
-    await sim.stop()
     values = np.array(lags)
     return {
         "days": days,

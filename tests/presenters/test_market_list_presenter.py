@@ -10,6 +10,11 @@ from ui.models.market_list import MarketRows
 from ui.presenters.market_list import MarketListPresenter
 
 
+def _presenter(backbone: MarketDataBackbone, priority: Priority) -> tuple[MarketRows, Heard, MarketListPresenter]:
+    rows, heard = MarketRows(), Heard()
+    return rows, heard, MarketListPresenter(backbone, rows, heard, priority, interval_s=1.0)
+
+
 class Heard:
     def __init__(self) -> None:
         self.listed: list[int] = []
@@ -30,9 +35,7 @@ class Heard:
 async def test_presenter_lists_every_quote_and_prices_every_row(
     backbone: MarketDataBackbone, simulator: ExchangeSimulator
 ) -> None:
-    rows = MarketRows()
-    heard = Heard()
-    presenter = MarketListPresenter(backbone, rows, heard, Priority.HIGH, interval_s=1.0)
+    rows, heard, presenter = _presenter(backbone, Priority.HIGH)
     assert await presenter.load_markets()
     codes = simulator.market_codes()
     assert heard.listed == [len(codes)] and set(rows.markets()) == set(codes)
@@ -44,9 +47,7 @@ async def test_presenter_lists_every_quote_and_prices_every_row(
 
 
 async def test_a_first_refresh_loads_the_listing_then_the_prices(backbone: MarketDataBackbone) -> None:
-    rows = MarketRows()
-    heard = Heard()
-    presenter = MarketListPresenter(backbone, rows, heard, Priority.NORMAL, interval_s=1.0)
+    rows, heard, presenter = _presenter(backbone, Priority.NORMAL)
     assert await presenter.refresh()
     assert heard.listed == [len(rows)] and heard.refreshed == [len(rows)]
     assert await presenter.refresh()
@@ -56,9 +57,7 @@ async def test_a_first_refresh_loads_the_listing_then_the_prices(backbone: Marke
 async def test_presenter_reports_a_failed_refresh_and_keeps_its_rows(
     backbone: MarketDataBackbone, simulator: ExchangeSimulator
 ) -> None:
-    rows = MarketRows()
-    heard = Heard()
-    presenter = MarketListPresenter(backbone, rows, heard, Priority.NORMAL, interval_s=1.0)
+    rows, heard, presenter = _presenter(backbone, Priority.NORMAL)
     assert await presenter.load_markets() and await presenter.refresh()
     prices = [r.price for r in rows.rows]
     rows.add_markets([{"market": "KRW-DELISTED"}])  # the exchange no longer knows it

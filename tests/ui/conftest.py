@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from PyQt6.QtCore import QSettings
 
+from app.panels import Panels, build_panels
 from backbone import LoadSample, MarketDataBackbone
 from backbone.sim import ExchangeSimulator
 from tests.qt_loop import qt_loop_factories
+from ui.main_window import MainWindow
 
 pytest_asyncio_loop_factories = qt_loop_factories
 
@@ -42,3 +46,12 @@ async def wait_until(condition: Callable[[], bool], within: float = 10.0, step: 
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {within} s")
         await asyncio.sleep(step)
+
+
+def app_window(qtbot: Any, backbone: MarketDataBackbone, settings: QSettings | None = None) -> tuple[MainWindow, Panels]:
+    """Every panel on ``backbone`` in a shown main window (panels not started)."""
+    panels = build_panels(backbone)
+    window = MainWindow(backbone, "SIMULATED DATA", panels.tabs, settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    return window, panels

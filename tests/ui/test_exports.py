@@ -8,10 +8,9 @@ from typing import Any
 
 from PyQt6.QtWidgets import QMessageBox
 
-from app.panels import build_panels
 from backbone import MarketDataBackbone
+from tests.ui.conftest import app_window
 from ui.livebot.panel import LiveBotPanel
-from ui.main_window import MainWindow
 from ui.screener.panel import ScreenerPanel
 
 
@@ -23,9 +22,7 @@ def _read(path: Path) -> list[dict[str, str]]:
 async def test_screener_export_holds_numbers_not_display_strings(
     qtbot: Any, backbone: MarketDataBackbone, tmp_path: Path
 ) -> None:
-    panels = build_panels(backbone)
-    window = MainWindow(backbone, "SIMULATED DATA", panels.tabs)
-    qtbot.addWidget(window)
+    window, panels = app_window(qtbot, backbone)
     screener = panels.widget("Screener")
     assert isinstance(screener, ScreenerPanel)
     assert await screener.refresh()
@@ -60,10 +57,7 @@ async def test_live_bot_export_holds_numbers(qtbot: Any, backbone: MarketDataBac
 async def test_an_unwritable_export_path_says_why_and_raises_nothing(
     qtbot: Any, backbone: MarketDataBackbone, tmp_path: Path
 ) -> None:
-    panels = build_panels(backbone)
-    window = MainWindow(backbone, "SIMULATED DATA", panels.tabs)
-    qtbot.addWidget(window)
-    window.show()
+    window, _ = app_window(qtbot, backbone)
     missing = tmp_path / "no such folder" / "markets.csv"
     assert not await window.export_to(missing, (["market"], [["KRW-BTC"]]))
     box = window.findChild(QMessageBox, "exportError")

@@ -12,7 +12,7 @@ from PyQt6.QtWidgets import QWidget
 
 from app.panels import Panels, build_panels
 from backbone import MarketDataBackbone
-from tests.ui.conftest import wait_until
+from tests.ui.conftest import app_window, wait_until
 from ui.chart.chart_panel import ChartPanel
 from ui.main_window import MainWindow
 from ui.markets_panel import MarketsPanel
@@ -36,15 +36,6 @@ async def test_every_tab_keeps_the_panel_protocol(qtbot: Any, backbone: MarketDa
     assert panels.panel(5).export_rows() is None  # the system monitor has only live plots
 
 
-def _window(qtbot: Any, backbone: MarketDataBackbone, tmp_path: Path) -> tuple[MainWindow, Panels]:
-    panels = build_panels(backbone)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(backbone, "SIMULATED DATA", panels.tabs, settings=settings)
-    qtbot.addWidget(window)
-    window.show()
-    return window, panels
-
-
 def _shortcut(window: MainWindow, keys: str) -> Any:
     wanted = QKeySequence(keys)
     return next(a for a in window.findChildren(type(window.menuBar().actions()[0])) if a.shortcut() == wanted)
@@ -54,7 +45,7 @@ def _shortcut(window: MainWindow, keys: str) -> Any:
 async def test_double_clicking_a_market_selects_the_chart_tab_and_tabs_still_switch(
     qtbot: Any, backbone: MarketDataBackbone, tmp_path: Path, source_tab: str
 ) -> None:
-    window, panels = _window(qtbot, backbone, tmp_path)
+    window, panels = app_window(qtbot, backbone, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     lists = panels.widget(source_tab)
     assert isinstance(lists, MarketsPanel | ScreenerPanel)
     window.tabs.setCurrentWidget(lists)
