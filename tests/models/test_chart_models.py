@@ -1,0 +1,94 @@
+"""The chart's Qt-free model: order book rows, the trade list, indicator choices, remembered
+state, navigation rules and the legend, without a QApplication."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ui.models.chart import navigation
+from ui.models.chart.legend import legend_text
+from ui.models.chart.order_book import TradeTape, book_view
+from ui.models.chart.series import CandleSeries
+from ui.models.chart.state import ChartState
+from ui.models.chart.studies import IndicatorSpec, compute
+
+
+def _series(n: int = 50) -> CandleSeries:
+    close = 100.0 + np.arange(n, dtype=float)
+    return CandleSeries.from_arrays(
+        "1m", x=1_800_000_000.0 + 60.0 * np.arange(n), open=close - 1, high=close + 2, low=close - 2,
+        close=close, volume=np.full(n, 3.0),
+    )
+
+
+def test_book_rows_run_from_the_highest_ask_down_to_the_lowest_bid_with_bar_shares() -> None:
+    book = book_view(
+        {
+            "total_ask_size": 9.0,
+            "total_bid_size": 7.0,
+            "orderbook_units": [
+                {"ask_price": 101.0, "ask_size": 1.0, "bid_price": 100.0, "bid_size": 4.0},
+                {"ask_price": 102.0, "ask_size": 2.0, "bid_price": 99.0, "bid_size": 0.5},
+            ],
+        }
+    )
+    assert [level.price for level in book.levels] == [102.0, 101.0, 100.0, 99.0]
+    assert [level.share for level in book.levels] == [0.5, 0.25, 1.0, 0.125]
+    assert book.spread == 1.0 and book.spread_percent == pytest.approx(1.0)
+    assert (book.total_ask, book.total_bid) == (9.0, 7.0)
+
+
+def test_the_trade_list_keeps_each_trade_once_newest_first_whatever_the_arrival_order() -> None:
+    tape = TradeTape(length=3)
+
+    def trade(ms: int, ident: int, side: str = "BID") -> dict[str, object]:
+        return {"timestamp": ms, "sequential_id": ident, "trade_price": 1.0, "trade_volume": 2.0, "ask_bid": side}
+
+    assert tape.add([trade(3_000, 3), trade(1_000, 1, "ASK")]) == 2
+    assert tape.add([trade(2_000, 2), trade(3_000, 3)]) == 1  # the repeat is dropped
+    assert tape.add([trade(4_000, 4)]) == 1
+    rows = tape.rows()
+    assert [row.trade_id for row in rows] == [4, 3, 2]  # the oldest fell off
+    assert rows[0].time_kst == "09:00:04" and rows[0].buy
+
+
+def test_indicator_choices_name_the_bad_field() -> None:
+    assert IndicatorSpec.parse("MACD", "12, 26, 9").periods == (12, 26, 9)
+    with pytest.raises(ValueError, match="SMA period must be a whole number from 1 to 1000"):
+        IndicatorSpec.parse("SMA", "0")
+    with pytest.raises(ValueError, match="MACD takes 3 period"):
+        IndicatorSpec.parse("MACD", "12")
+    with pytest.raises(ValueError, match="not one of"):
+        IndicatorSpec("WMA", (10,))
+
+
+def test_every_indicator_line_is_as_long_as_the_series() -> None:
+    series = _series()
+    for kind in ("SMA", "EMA", "BB", "RSI", "MACD", "VOLMA"):
+        for values in compute(IndicatorSpec.default(kind), series).values():
+            assert len(values) == len(series)
+
+
+def test_chart_state_survives_a_round_trip_and_a_bad_one_names_the_field() -> None:
+    state = ChartState("5m", (IndicatorSpec("SMA", (30,)), IndicatorSpec.default("RSI")), 80, True)
+    assert ChartState.from_json(state.to_json()) == state
+    with pytest.raises(ValueError, match="timeframe '2m' is not one of"):
+        ChartState.from_json('{"timeframe": "2m"}')
+    with pytest.raises(ValueError, match="not JSON"):
+        ChartState.from_json("{")
+
+
+def test_navigation_keeps_a_small_margin_and_asks_for_history_near_the_left_edge() -> None:
+    series = _series()
+    assert navigation.right_limit(series) == series.x[-1] + 60.0 * (1 + navigation.FUTURE_MARGIN_CANDLES)
+    assert navigation.needs_older(series, float(series.x[2]), exhausted=False)
+    assert not navigation.needs_older(series, float(series.x[2]), exhausted=True)
+    assert not navigation.needs_older(series, float(series.x[20]), exhausted=False)
+
+
+def test_the_legend_shows_the_hovered_candle_else_the_last() -> None:
+    series = _series()
+    assert legend_text("KRW-BTC", "1m", series).endswith("O 148  H 151  L 147  C 149  (+0.68%)  V 3.00")
+    assert "C 110  " in legend_text("KRW-BTC", "1m", series, 10)
+    assert legend_text("KRW-ETH", "5m", CandleSeries("5m")) == "KRW-ETH 5m"
