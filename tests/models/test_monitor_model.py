@@ -4,7 +4,7 @@ repeated alerts fold into one row."""
 from __future__ import annotations
 
 from backbone import Alert, LatencyStats
-from ui.models.monitor import AlertLog, kst_clock, snapshot_series, status_text
+from ui.models.monitor import AlertLog, SeriesBuffer, kst_clock, snapshot_series, status_text
 
 
 def _stats(p50: float, p99: float, count: int = 30) -> LatencyStats:
@@ -50,3 +50,16 @@ def test_the_same_alert_raised_again_updates_one_row() -> None:
     other = Alert(1_700_000_100.0, "warning", "LOW work deferred for 31 s: CPU at 96%", "low")
     assert log.add(other) == (log.rows[next(reversed(log.rows))], True)
 
+
+
+def test_a_series_buffer_keeps_the_newest_samples_in_order() -> None:
+    buffer = SeriesBuffer(600)
+    for i in range(250):
+        buffer.append(float(i), float(i) * 2)
+    x, y = buffer.columns()
+    assert len(buffer) == 250 and x.tolist() == [float(i) for i in range(250)]
+    for i in range(250, 1000):
+        buffer.append(float(i), float(i) * 2)
+    x, y = buffer.columns()
+    assert len(buffer) == 600
+    assert x.tolist() == [float(i) for i in range(400, 1000)] and y[-1] == 1998.0

@@ -1,4 +1,5 @@
-"""The system monitor's model: plot series, the status-bar sentence and the alert list (no Qt).
+"""The system monitor's model: plot series and their buffers, the status-bar sentence and the
+alert list (no Qt).
 
 Reads the documented attributes of ``backbone.MetricsSnapshot`` (or the same
 keys of a plain mapping, e.g. ``snapshot.as_dict()``), so the panel's plots are
@@ -18,9 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from backbone.api.metrics import LOW_PAGE, TARGET_MS
 from backbone.domain.clock import KST
 from backbone.domain.priority import Priority
+
+FloatArray = NDArray[np.float64]
 
 # Plot key -> (title, unit)
 PLOTS: dict[str, tuple[str, str]] = {
@@ -168,3 +174,34 @@ class AlertLog:
 def kst_clock(epoch_s: float) -> str:
     """``HH:MM:SS`` in KST."""
     return datetime.fromtimestamp(epoch_s, tz=KST).strftime("%H:%M:%S")
+
+
+class SeriesBuffer:
+    """The last ``capacity`` samples of one plotted series, as numpy columns.
+
+    A doubled ring: each sample is written twice, ``capacity`` apart, so the newest
+    ``capacity`` samples are always one contiguous slice and reading them never copies.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be at least 1, got {capacity}")
+        self.capacity = capacity
+        self._x = np.empty(2 * capacity)
+        self._y = np.empty(2 * capacity)
+        self._count = 0
+
+    def __len__(self) -> int:
+        return min(self._count, self.capacity)
+
+    def append(self, x: float, y: float) -> None:
+        slot = self._count % self.capacity
+        self._x[slot] = self._x[slot + self.capacity] = x
+        self._y[slot] = self._y[slot + self.capacity] = y
+        self._count += 1
+
+    def columns(self) -> tuple[FloatArray, FloatArray]:
+        """``(x, y)`` oldest first: views, valid until the next ``append``."""
+        n = len(self)
+        begin = self._count % self.capacity if self._count > self.capacity else 0
+        return self._x[begin : begin + n], self._y[begin : begin + n]

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
@@ -22,6 +20,7 @@ from ui.models.monitor import (
     QUANTILES,
     AlertLog,
     AlertRow,
+    SeriesBuffer,
     field,
     kst_clock,
     snapshot_series,
@@ -55,23 +54,21 @@ class LivePlot(pg.PlotWidget):
         self.legend = legend_above(self.getPlotItem(), columns=3)
         counts_axis(self.getPlotItem())
         self.curves: dict[str, pg.PlotDataItem] = {}
-        self._x: dict[str, deque[float]] = {}
-        self._y: dict[str, deque[float]] = {}
+        self.buffers: dict[str, SeriesBuffer] = {}
         self._colour_of: dict[str, str] = {}
 
     def append(self, when: float, values: dict[str, float]) -> None:
         for name, value in values.items():
             if name not in self.curves:
                 self._add_curve(name)
-            self._x[name].append(when)
-            self._y[name].append(value)
-            self.curves[name].setData(np.fromiter(self._x[name], float), np.fromiter(self._y[name], float))
+            self.buffers[name].append(when, value)
+            self.curves[name].setData(*self.buffers[name].columns())
 
     def points(self, name: str | None = None) -> int:
         """Points held by one curve, or by all curves."""
         if name is not None:
-            return len(self._y.get(name, ()))
-        return sum(len(y) for y in self._y.values())
+            return len(self.buffers[name]) if name in self.buffers else 0
+        return sum(len(b) for b in self.buffers.values())
 
     def _add_curve(self, name: str) -> None:
         group, _, quantile = name.rpartition(" ")
@@ -81,8 +78,7 @@ class LivePlot(pg.PlotWidget):
         else:
             pen = pg.mkPen(SERIES[len(self.curves) % len(SERIES)], width=1.5)
         self.curves[name] = self.plot([], [], pen=pen, name=name)
-        self._x[name] = deque(maxlen=HISTORY_POINTS)
-        self._y[name] = deque(maxlen=HISTORY_POINTS)
+        self.buffers[name] = SeriesBuffer(HISTORY_POINTS)
 
 
 class SystemMonitorPanel(QtWidgets.QWidget):
