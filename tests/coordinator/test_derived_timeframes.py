@@ -68,6 +68,12 @@ async def test_every_derived_timeframe_equals_the_exchange_and_costs_no_call(
             assert len(truth) > 0
             assert derived.data == truth, code
 
+        # "The latest N" (what a chart asks) is derived the same way.
+        calls = sim.stats.calls["candle"]
+        latest = await backbone.get_candle_data(MARKET, "4h", count=60, end_time=end)
+        assert sim.stats.calls["candle"] == calls and latest.metadata.data_count == 60
+        assert latest.data == (await _exchange_candles(sim, "240m", end - timedelta(hours=240), end))
+
 
 async def test_slots_whose_minutes_are_not_all_stored_are_fetched(simulator: ExchangeSimulator, tmp_path: Path) -> None:
     async with MarketDataBackbone(simulator.rest_url, simulator.ws_url, str(tmp_path / "db.sqlite")) as backbone:
