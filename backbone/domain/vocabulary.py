@@ -18,6 +18,7 @@ from backbone.domain.errors import InvalidInputError
 MARKET_PATTERN = re.compile(r"^[A-Z0-9]{2,10}-[A-Z0-9]{1,20}$")
 BAD_MARKET = "INVALID_SYMBOL"
 BAD_COUNT = "INVALID_COUNT"
+MAX_MARKETS = 1_000  # more entries than the exchange lists markets: stop reading there
 
 
 def parse_market(value: object, field: str = "market", known: Collection[str] | None = None) -> str:
@@ -48,19 +49,25 @@ def parse_markets(
     values: object,
     field: str = "markets",
     known: Collection[str] | None = None,
-    maximum: int | None = None,
+    maximum: int = MAX_MARKETS,
 ) -> list[str]:
-    """Distinct market codes in the order given; a string may hold one or several, comma-separated."""
+    """Distinct market codes in the order given; a string may hold one or several, comma-separated.
+
+    At most ``maximum`` entries are read, duplicates included, so an endless
+    iterable is refused at the limit instead of read forever.
+    """
     if isinstance(values, str):
         values = [part for part in values.split(",") if part.strip()]
     if not isinstance(values, Iterable):
         raise InvalidInputError(BAD_MARKET, field, f"{field} must be a list of market codes, got {values!r}")
-    codes = list(dict.fromkeys(parse_market(value, field, known) for value in values))
+    codes: dict[str, None] = {}
+    for read, value in enumerate(values):
+        if read >= maximum:
+            raise InvalidInputError(BAD_MARKET, field, f"{field} has more than {maximum} entries; at most {maximum}")
+        codes.setdefault(parse_market(value, field, known), None)
     if not codes:
         raise InvalidInputError(BAD_MARKET, field, f"{field} is empty; pass at least one market code")
-    if maximum is not None and len(codes) > maximum:
-        raise InvalidInputError(BAD_MARKET, field, f"{field} has {len(codes)} entries; at most {maximum}")
-    return codes
+    return list(codes)
 
 
 def parse_count(value: object, field: str = "count", minimum: int = 1, maximum: int | None = None) -> int:

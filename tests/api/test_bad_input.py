@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,9 @@ from backbone.sim import ExchangeSimulator
         (lambda bb: bb.get_ticker_data(["KRW-BTC", "KRW-NOPE"]), "INVALID_SYMBOL", "KRW-NOPE"),
         (lambda bb: bb.get_orderbook_data(["KRW-NOPE"], priority="critical"), "INVALID_SYMBOL", "KRW-NOPE"),
         (lambda bb: bb.get_trade_data("KRW-BTC", count=-3), "INVALID_COUNT", "-3"),
+        # An endless iterable is read up to the limit, never forever.
+        (lambda bb: bb.get_ticker_data(itertools.repeat("KRW-BTC")), "INVALID_SYMBOL", "at most 500"),
+        (lambda bb: bb.get_orderbook_data(itertools.cycle(["KRW-BTC", "KRW-ETH"]), priority="critical"), "INVALID_SYMBOL", "at most 500"),
         # Far-off dates overflow calendar arithmetic: refused with the allowed span.
         (lambda bb: bb.get_candle_data("KRW-BTC", "1d", start_time="2024-01-01", end_time="9999-12-31"), "INVALID_RANGE", "2100-01-01"),
         (lambda bb: bb.get_candle_data("KRW-BTC", "1M", start_time="2024-01-01", end_time="9999-12-31"), "INVALID_RANGE", "end_time"),
@@ -64,3 +68,13 @@ async def test_exchange_failures_become_codes_not_exceptions(make_simulator: Any
     sim.clear_faults()
     again = await bb.get_candle_data("KRW-BTC", "1m", count=10)
     assert again.success, again.error
+
+
+def test_an_endless_iterable_of_symbols_for_a_subscription_is_refused_at_the_limit(
+    backbone: MarketDataBackbone,
+) -> None:
+    from backbone.domain.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="at most 500") as caught:
+        backbone.subscribe_ticker(itertools.repeat("KRW-BTC"))
+    assert caught.value.code == "INVALID_SYMBOL" and caught.value.field == "symbols"
