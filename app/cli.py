@@ -15,7 +15,9 @@ import asyncio
 import io
 import json
 import logging
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _run_command(args: argparse.Namespace) -> int:
-    from backbone import MarketDataBackbone
+    from backbone import BackboneError, InvalidInputError, MarketDataBackbone
 
     try:
         source = await open_source(args.source, rest_url=args.rest_url, ws_url=args.ws_url)
@@ -110,6 +112,9 @@ async def _run_command(args: argparse.Namespace) -> int:
             report = await status_report(backbone)
             print(json.dumps(report, indent=2, default=str))
             return 0 if report["ok"] else 1
+    except BackboneError as error:  # a database or exchange that cannot be used: one line, no traceback
+        print(f"error [{error.code}]: {error}", file=sys.stderr)
+        return 2 if isinstance(error, InvalidInputError) else 1
     finally:
         await source.close()
 
@@ -137,7 +142,23 @@ async def _fetch(backbone: Any, args: argparse.Namespace) -> int:
     if not response.success:
         print(f"error [{response.error_code}]: {response.error}", file=sys.stderr)
         return 1
-    _write(response, args.format, args.output)
+    if args.kind == "markets" and not response.data:
+        quotes = sorted({row["market"].split("-")[0] for row in (await backbone.list_markets()).data})
+        print(f"error: no market is quoted in {symbols[0]!r}; the exchange lists {', '.join(quotes)}", file=sys.stderr)
+        return 1
+    try:
+        _write(response, args.format, args.output)
+    except OSError as error:
+        if args.output is None:
+            print(f"error: could not write to standard output ({error.strerror or error})", file=sys.stderr)
+            return 1
+        kept = _keep_elsewhere(response, args.format, args.output)
+        print(
+            f"error: could not write {args.output} ({error.strerror or error}); "
+            f"the {response.metadata.data_count} rows fetched are in {kept} instead",
+            file=sys.stderr,
+        )
+        return 1
     meta = response.metadata
     print(
         f"{meta.data_count} rows, {meta.processing_time_ms:.0f} ms, path {meta.path_taken}, "
@@ -169,6 +190,14 @@ def _write(response: Any, fmt: str, output: Path | None) -> None:
         output.write_text(buffer.getvalue(), encoding="utf-8")
     else:
         sys.stdout.write(buffer.getvalue())
+
+
+def _keep_elsewhere(response: Any, fmt: str, wanted: Path) -> Path:
+    """Write what could not go to ``wanted`` into a new file in the temporary directory."""
+    handle, name = tempfile.mkstemp(prefix=f"{wanted.stem or 'fetch'}-", suffix=f".{fmt}")
+    os.close(handle)
+    _write(response, fmt, Path(name))
+    return Path(name)
 
 
 async def _backfill(backbone: Any, args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from app.panels import Panels, build_panels
 from app.settings import AppSettings
 from app.source import DataSource
 from backbone import BackboneError, LoadThresholds, MarketDataBackbone
+from backbone.storage.engine import display_url
 from ui.main_window import MainWindow
 from ui.models.favourites import Favourites
 from ui.settings_dialog import SettingsDialog
@@ -83,7 +84,7 @@ async def start_backbone(source: DataSource, settings: AppSettings) -> tuple[Mar
         try:
             return await _started(source, settings, settings.db_url), None
         except BackboneError as error:
-            problem = f"The database {settings.db_url!r} could not be used: {error}."
+            problem = f"The database {display_url(settings.db_url)!r} could not be used: {error}."
             log.warning("%s Using the default database for this session.", problem)
     try:
         return await _started(source, settings, None), problem

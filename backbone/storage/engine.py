@@ -8,8 +8,10 @@ here is SQLAlchemy's asyncio extension; no call blocks the event loop.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from platformdirs import user_data_dir
 from sqlalchemy import event
@@ -37,6 +39,7 @@ _DRIVERS = {
     "postgresql": "postgresql+asyncpg",
 }
 _SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg")
+_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
 
 def default_db_url() -> str:
@@ -52,9 +55,26 @@ def default_db_url() -> str:
 
 
 def sqlite_url(path: Path | str) -> str:
-    """The aiosqlite URL of a database file (made absolute, ``~`` expanded)."""
+    """The aiosqlite URL of a database file (made absolute, ``~`` expanded).
+
+    The path is a path: ``?``, ``#`` or ``%`` in a file name are escaped, never
+    read as URL syntax.
+    """
     absolute = Path(path).expanduser().resolve()
-    return f"sqlite+aiosqlite:///{absolute}"
+    return URL.create("sqlite+aiosqlite", database=str(absolute)).render_as_string(hide_password=False)
+
+
+def display_url(url: str) -> str:
+    """``url`` fit to show or log: any password replaced by ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return mask_password(url)
+
+
+def mask_password(text: str) -> str:
+    """``text`` with the password of any ``scheme://user:password@host`` in it replaced by ``***``."""
+    return _PASSWORD.sub(r"\1***@", text)
 
 
 def resolve_db_url(url: str | os.PathLike[str] | None) -> str:
@@ -72,24 +92,51 @@ def resolve_db_url(url: str | os.PathLike[str] | None) -> str:
         )
     if "://" not in text:
         return sqlite_url(text)
+    shown = mask_password(text)
+    form = "a file path, sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER:PASSWORD@HOST:PORT/DB"
     try:
         parsed = make_url(text)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:
         raise InvalidInputError(
-            "INVALID_DB_URL", "url", f"url {text!r} is not a database URL: {exc}"
-        ) from exc
+            "INVALID_DB_URL", "url", f"url {shown!r} is not a database URL ({mask_password(str(exc))}); use {form}"
+        ) from None
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise InvalidInputError(
+            "INVALID_DB_URL", "url", f"url {shown!r} has port {parsed.port}; a port is a number from 1 to 65535"
+        )
     drivername = _DRIVERS.get(parsed.drivername, parsed.drivername)
     if drivername not in _SUPPORTED:
-        allowed = "a file path, sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB"
         raise InvalidInputError(
-            "INVALID_DB_URL",
-            "url",
-            f"url scheme {parsed.drivername!r} is not supported; use {allowed}",
+            "INVALID_DB_URL", "url", f"url scheme {parsed.drivername!r} is not supported; use {form}"
         )
     parsed = parsed.set(drivername=drivername)
     if drivername.startswith("sqlite") and parsed.database and not _is_memory(parsed):
-        parsed = parsed.set(database=str(Path(parsed.database).expanduser().resolve()))
+        if _is_uri(parsed):
+            parsed = _checked_uri(parsed)
+        else:
+            parsed = parsed.set(database=str(Path(parsed.database).expanduser().resolve()))
     return parsed.render_as_string(hide_password=False)
+
+
+def _is_uri(parsed: URL) -> bool:
+    return (parsed.database or "").startswith("file:")
+
+
+def _checked_uri(parsed: URL) -> URL:
+    """A SQLite ``file:`` URI made explicit (``uri=true``); read-only modes refused.
+
+    The backbone writes every answer it fetches into its database, so a database
+    opened read-only would fail on the first page; say so before anything opens.
+    """
+    options = {key: str(value).lower() for key, value in parsed.query.items()}
+    if options.get("mode") == "ro" or options.get("immutable") in ("1", "true", "yes"):
+        raise InvalidInputError(
+            "INVALID_DB_URL",
+            "url",
+            "url opens the SQLite file read-only (mode=ro or immutable=1), but the backbone stores "
+            "what it fetches; use mode=rw (an existing file) or mode=rwc, or leave mode out",
+        )
+    return parsed.update_query_dict({"uri": "true"})
 
 
 def is_sqlite(url: str) -> bool:
@@ -97,10 +144,12 @@ def is_sqlite(url: str) -> bool:
 
 
 def sqlite_file(url: str) -> Path | None:
-    """The file behind a SQLite URL, or None for an in-memory database."""
+    """The file behind a SQLite URL (a path or a ``file:`` URI), or None for an in-memory database."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or _is_memory(parsed):
         return None
+    if _is_uri(parsed):
+        return Path(unquote(urlsplit(parsed.database or "").path))
     return Path(parsed.database or "")
 
 
@@ -125,8 +174,8 @@ def create_engine(url: str, *, maintenance: bool = False) -> AsyncEngine:
 
 def _create_sqlite_engine(url: str, *, maintenance: bool) -> AsyncEngine:
     path = sqlite_file(url)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if path is not None and make_url(url).query.get("mode") in (None, "rwc"):
+        path.parent.mkdir(parents=True, exist_ok=True)  # mode=rw wants the file there already
     kwargs: dict[str, Any] = {}
     if maintenance:
         kwargs["poolclass"] = NullPool

@@ -42,6 +42,7 @@ from backbone.storage.coverage import Interval, subtract
 from backbone.storage.engine import (
     IMMEDIATE,
     create_engine,
+    display_url,
     is_sqlite,
     resolve_db_url,
     sqlite_file,
@@ -79,11 +80,11 @@ class MarketStore:
         clock: Callable[[], datetime] = utc_now,
         hot_bytes: int = DEFAULT_BUDGET_BYTES,
     ) -> None:
-        self.url = resolve_db_url(url)
-        self._sqlite = is_sqlite(self.url)
+        self._url = resolve_db_url(url)
+        self._sqlite = is_sqlite(self._url)
         # An in-memory SQLite database lives in one shared connection, which cannot carry
         # two transactions at once: there, reads queue behind the write lock too.
-        self._one_connection = self._sqlite and sqlite_file(self.url) is None
+        self._one_connection = self._sqlite and sqlite_file(self._url) is None
         self._clock = clock
         self._engine: AsyncEngine | None = None
         self._writer: AsyncEngine | None = None
@@ -91,6 +92,11 @@ class MarketStore:
         self._write_lock = asyncio.Lock()
         self._series_ids: dict[tuple[str, str], int] = {}
         self.hot = CandleCache(hot_bytes)
+
+    @property
+    def url(self) -> str:
+        """The database URL as it may be shown or logged: any password is ``***``."""
+        return display_url(self._url)
 
     @property
     def dialect(self) -> str:
@@ -110,7 +116,7 @@ class MarketStore:
             if self._engine is not None:
                 return
             with _storage_errors("open the database"):
-                engine = create_engine(self.url)
+                engine = create_engine(self._url)
             writer = engine.execution_options(**{IMMEDIATE: True}) if self._sqlite else engine
             try:
                 with _storage_errors("open the database"):
@@ -313,9 +319,9 @@ class MarketStore:
         with _storage_errors("vacuum the database"):
             if self._sqlite:
                 async with self._write_lock:
-                    await maintenance.vacuum(self.url)
+                    await maintenance.vacuum(self._url)
             else:
-                await maintenance.vacuum(self.url)
+                await maintenance.vacuum(self._url)
 
     async def delete_market(self, market: str) -> int:
         """Delete a market's candles, coverage and trades; return the rows deleted."""
