@@ -73,7 +73,9 @@ class MarketListPanel(QtWidgets.QWidget):
         # Widths are set from the content once per load, not on every show or refresh:
         # sizing every column to its content on each paint is what froze the tab switch.
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        # The last text column (names, or warnings) takes the width left over.
+        self._stretched = max(i for i, c in enumerate(self.model.columns) if c.kind is Kind.TEXT)
+        header.setSectionResizeMode(self._stretched, QtWidgets.QHeaderView.ResizeMode.Stretch)
         self.table.setSortingEnabled(True)
         column, order = sort
         self.table.sortByColumn(self.model.columns.index(column), order)
@@ -156,12 +158,12 @@ class MarketListPanel(QtWidgets.QWidget):
 
     def listed_markets(self, markets: int) -> None:
         self.message.clear_message()
-        self.table.resizeColumnsToContents()
+        self.fit_columns()
         self.status.setText(self.listing_text())
 
     def prices_refreshed(self, changed: int, elapsed_ms: float) -> None:
         if self.presenter.refreshes == 1:
-            self.table.resizeColumnsToContents()  # prices widen their columns once
+            self.fit_columns()  # prices widen their columns once
         now = datetime.now(KST).strftime("%H:%M:%S KST")
         self.status.setText(f"{self.listing_text()} · updated {now} · {elapsed_ms:.0f} ms")
         self.message.clear_message()
@@ -169,6 +171,15 @@ class MarketListPanel(QtWidgets.QWidget):
 
     def failed(self, message: str) -> None:
         self.message.show_error(message)
+
+    def fit_columns(self) -> None:
+        """Size the columns to what they hold now; the stretched one takes the rest."""
+        self.table.resizeColumnsToContents()
+        # Qt spreads the spare width over a stretched section only when that section's
+        # mode is set or the view resizes, not after the others were resized to contents.
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(self._stretched, QtWidgets.QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(self._stretched, QtWidgets.QHeaderView.ResizeMode.Stretch)
 
     def listing_text(self) -> str:
         """How many markets of each quote the list holds."""

@@ -23,6 +23,7 @@ async def test_markets_open_krw_first_with_readable_warnings_and_prices(
 ) -> None:
     panel = MarketsPanel(backbone)
     qtbot.addWidget(panel)
+    panel.resize(1280, 700)
     panel.show()
     assert await panel.load_markets()
     shown = panel.shown_markets()
@@ -42,6 +43,8 @@ async def test_markets_open_krw_first_with_readable_warnings_and_prices(
     assert await panel.refresh()
     prices = _column(panel, "Price")
     assert "-" not in prices and all(p[0].isdigit() for p in prices)
+    header = panel.table.horizontalHeader()
+    assert header.length() == panel.table.viewport().width()  # the columns fill the table's width
     header, rows = panel.export_rows()
     price = header.index("price")
     assert all(isinstance(row[price], float) for row in rows)
