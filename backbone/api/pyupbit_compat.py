@@ -17,6 +17,7 @@ event loop thread.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import threading
 from collections.abc import Coroutine
@@ -32,6 +33,7 @@ from backbone.domain.priority import Priority
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_CLOSE_TIMEOUT_S = 10.0  # closing at exit never holds the interpreter longer than this
 
 INTERVALS = {
     "day": "1d", "days": "1d", "minute1": "1m", "minutes1": "1m", "minute3": "3m", "minutes3": "3m",
@@ -118,6 +120,8 @@ class _Runner:
             if self._loop is None:
                 self._loop = asyncio.new_event_loop()
                 threading.Thread(target=self._loop.run_forever, name="pyupbit-compat", daemon=True).start()
+                # A script that never calls close() must not leave an open session behind at exit.
+                atexit.register(self.close)
                 backbone = MarketDataBackbone(**self.settings)
                 self._call(backbone.start())
                 self._api = AsyncPyUpbit(backbone)
@@ -131,8 +135,10 @@ class _Runner:
     def close(self) -> None:
         with self._lock:
             if self._loop is not None and self._api is not None:
-                self._call(self._api.backbone.stop())
+                asyncio.run_coroutine_threadsafe(self._api.backbone.stop(), self._loop).result(_CLOSE_TIMEOUT_S)
                 self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._loop is not None:
+                atexit.unregister(self.close)
             self._loop = None
             self._api = None
 

@@ -52,6 +52,38 @@ def dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
+def control_refusal(request: web.Request) -> web.Response | None:
+    """Why a control request must not run, as an answer; None when it may.
+
+    A page in a local browser may send simple cross-site requests (``text/plain``
+    POSTs need no preflight) and, through DNS rebinding, reach loopback under a
+    foreign name. So the Host must be a loopback name, an Origin (browsers send
+    one) must be this server itself, and a POST must declare a JSON body, which
+    a browser cannot send cross-site without a preflight this server never grants.
+    """
+    host = request.host
+    if not _loopback_host(host):
+        return _control_error(403, "forbidden_host", f"control endpoints answer only to a loopback Host, not {host!r}")
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != f"{request.scheme}://{host}":
+        return _control_error(403, "forbidden_origin", f"control endpoints refuse requests from origin {origin!r}")
+    if request.method == "POST" and request.content_type != "application/json":
+        return _control_error(
+            415, "json_required", f"send a JSON body (Content-Type: application/json), not {request.content_type!r}"
+        )
+    return None
+
+
+def _loopback_host(host: str) -> bool:
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 or host.startswith("[") else host
+    name = name.strip("[]").lower()
+    return name == "localhost" or is_loopback(name)
+
+
+def _control_error(status: int, name: str, message: str) -> web.Response:
+    return web.json_response({"error": {"name": name, "message": message}}, status=status)
+
+
 class SimStats:
     """What the simulator has answered since start (or the last reset)."""
 
@@ -84,6 +116,11 @@ class SimStats:
             "ws_messages_sent": self.ws_messages_sent,
             "ws_requests": self.ws_requests,
         }
+
+
+def host_port(host: str, port: int) -> str:
+    """``host:port`` as a URL writes it: an IPv6 address in brackets (``[::1]:8765``)."""
+    return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
 
 
 def is_loopback(address: str | None) -> bool:
@@ -170,12 +207,12 @@ class ExchangeSimulator:
     @property
     def rest_url(self) -> str:
         """Base of the REST API, like ``https://api.upbit.com/v1``."""
-        return f"http://{self.host}:{self.port}/v1"
+        return f"http://{host_port(self.host, self.port)}/v1"
 
     @property
     def ws_url(self) -> str:
         """The WebSocket endpoint, like ``wss://api.upbit.com/websocket/v1``."""
-        return f"ws://{self.host}:{self.port}/websocket/v1"
+        return f"ws://{host_port(self.host, self.port)}/websocket/v1"
 
     @property
     def running(self) -> bool:
@@ -299,7 +336,8 @@ class ExchangeSimulator:
         if path.startswith("/_sim/"):
             if not is_loopback(request.remote):
                 raise web.HTTPNotFound()
-            return await handler(request)
+            refusal = control_refusal(request)
+            return refusal if refusal is not None else await handler(request)
         group = group_of(path)
         if group is None:
             return await handler(request)

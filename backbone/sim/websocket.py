@@ -245,7 +245,7 @@ class WebSocketHub:
     async def _on_request(self, conn: Connection, text: str) -> None:
         try:
             request = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # deep nesting is malformed JSON too, not a crash
             raise RequestError("WRONG_FORMAT", WRONG_FORMAT_MESSAGE) from None
         if not isinstance(request, list) or not all(isinstance(b, dict) for b in request):
             raise RequestError("WRONG_FORMAT", WRONG_FORMAT_MESSAGE)
