@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
+import os
+import sys
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from app.panels import Panels
@@ -41,3 +45,19 @@ async def running_app(database_name: str) -> AsyncIterator[tuple[MainWindow, Pan
                 await backbone.stop()
     finally:
         await sim.stop()
+
+
+async def measure_in_child(module: str, *arguments: str) -> dict[str, Any]:
+    """Run ``python -m module --json ...`` offscreen and read the figures it prints last.
+
+    A UI bench measures in a process of its own: qasync must own that process's loop.
+    """
+    command = [sys.executable, "-m", module, "--json", *arguments]
+    child = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    out, _ = await child.communicate()
+    if child.returncode != 0:
+        raise RuntimeError(f"{module} exited with {child.returncode}")
+    return dict(json.loads(out.decode().strip().splitlines()[-1]))

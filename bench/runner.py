@@ -50,6 +50,8 @@ BENCHMARKS: dict[str, Benchmark] = {
                   "backtest parameter sweep: 100 pairs over 100,000 candles"),
         Benchmark("ui_stall", "bench.ui_stall_bench", "print_figures",
                   "longest event-loop stall of the app while the backtest tab backfills"),
+        Benchmark("tab_switch", "bench.tab_switch_bench", "print_figures",
+                  "time to show the Screener and Markets tabs with live prices"),
         Benchmark("scheduler", "bench.scheduler_bench", "print_figures",
                   "the scheduler: bulk calls/s, a bot starting mid-backfill, four panels, two processes"),
         Benchmark("sim_throughput", "bench.sim_throughput", None, "the simulator alone, rate limits off"),

@@ -6,12 +6,13 @@ waits until the screener and markets tables hold live prices, then switches tabs
 tab (a forced synchronous repaint), which is the stall the user feels.
 Tickers keep refreshing meanwhile, as in real use.
 
-    python -m bench.tab_switch_bench [--rounds N]
+    python -m bench.tab_switch_bench [--rounds N]     (or: python -m bench tab_switch)
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import time
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.app_window import running_app
+from bench.app_window import measure_in_child, running_app
 from bench.ui_stall_bench import print_figures
 
 ROUNDS = 20
@@ -63,6 +64,15 @@ def measure(rounds: int = ROUNDS) -> dict[str, Any]:
     return qasync.run(_measure(rounds))
 
 
+async def run(quick: bool = False) -> dict[str, Any]:
+    """``ROUNDS`` switches to each list (5 with ``quick``), in a child process that owns its Qt loop."""
+    return await measure_in_child("bench.tab_switch_bench", "--rounds", str(5 if quick else ROUNDS))
+
+
 if __name__ == "__main__":
     count = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else ROUNDS
-    print_figures(measure(count))
+    figures = measure(count)
+    if "--json" in sys.argv:
+        print(json.dumps(figures))
+    else:
+        print_figures(figures)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.app_window import running_app
+from bench.app_window import measure_in_child, running_app
 
 TICK_S = 0.010
 
@@ -128,15 +128,7 @@ async def _start_and_cancel(backtest: Any) -> dict[str, Any]:
 
 async def run(quick: bool = False) -> dict[str, Any]:
     """90 days (7 with ``quick``), measured in a child process that owns its Qt loop."""
-    command = [sys.executable, "-m", "bench.ui_stall_bench", "--json", *(["--quick"] if quick else [])]
-    child = await asyncio.create_subprocess_exec(
-        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
-    out, _ = await child.communicate()
-    if child.returncode != 0:
-        raise RuntimeError(f"the UI stall measurement exited with {child.returncode}")
-    return dict(json.loads(out.decode().strip().splitlines()[-1]))
+    return await measure_in_child("bench.ui_stall_bench", *(["--quick"] if quick else []))
 
 
 def measure(quick: bool = False) -> dict[str, Any]:
