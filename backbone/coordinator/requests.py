@@ -15,8 +15,8 @@ from backbone.domain.candle_range import check_time_span
 from backbone.domain.errors import InvalidInputError
 from backbone.domain.models import Orderbook, Ticker, Trade
 from backbone.domain.priority import Priority
-from backbone.domain.timeframes import Timeframe, parse_timeframe, require_aware
-from backbone.domain.vocabulary import parse_count, parse_market, parse_markets
+from backbone.domain.timeframes import Timeframe, parse_timeframe
+from backbone.domain.vocabulary import parse_count, parse_market, parse_markets, require_time
 
 Quote = Union[Ticker, Orderbook, Trade]  # noqa: UP007 - a runtime alias, kept readable
 
@@ -135,6 +135,4 @@ def parse_priority(value: object) -> Priority:
 
 
 def _aware(value: object, field: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise InvalidInputError("INVALID_RANGE", field, f"{field} must be a datetime, got {value!r}")
-    return check_time_span(require_aware(value, field), field)
+    return check_time_span(require_time(value, field), field)

@@ -3,16 +3,17 @@
 Every entry object (the API door, the coordinator's requests, the router, the store)
 checks its input with these functions, so one bad market code gets one error code,
 ``INVALID_SYMBOL``, and one wording, whichever door it came through; counts get
-``INVALID_COUNT``. Times are the clock's and the timeframes' business
-(``backbone.domain.clock``, ``require_aware``).
+``INVALID_COUNT``; a time that is not an aware datetime ``INVALID_RANGE``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
+from datetime import datetime
 
 from backbone.domain.errors import InvalidInputError
+from backbone.domain.timeframes import require_aware
 
 # QUOTE-BASE, as Upbit writes them: KRW-BTC, BTC-ETH, USDT-XRP, KRW-1INCH.
 MARKET_PATTERN = re.compile(r"^[A-Z0-9]{2,10}-[A-Z0-9]{1,20}$")
@@ -68,6 +69,15 @@ def parse_markets(
     if not codes:
         raise InvalidInputError(BAD_MARKET, field, f"{field} is empty; pass at least one market code")
     return list(codes)
+
+
+def require_time(value: object, field: str) -> datetime:
+    """An aware datetime, returned in UTC; anything else (a string, a naive time) is refused."""
+    if not isinstance(value, datetime):
+        raise InvalidInputError(
+            "INVALID_RANGE", field, f"{field} must be an aware datetime, not {type(value).__name__}"
+        )
+    return require_aware(value, field)
 
 
 def parse_count(value: object, field: str = "count", minimum: int = 1, maximum: int | None = None) -> int:

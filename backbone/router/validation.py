@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from backbone.domain.errors import InvalidInputError
-from backbone.domain.timeframes import require_aware
-from backbone.domain.vocabulary import parse_count, parse_market, parse_markets
+from backbone.domain.vocabulary import parse_count, parse_market, parse_markets, require_time
 from backbone.router.endpoints import WS_KINDS
 
 _TIME_OF_DAY = re.compile(r"^\d{2}:?\d{2}:?\d{2}$")
@@ -30,11 +29,8 @@ def count_in(value: int, low: int, high: int, field: str = "count") -> int:
 
 
 def aware_time(value: datetime, field: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise InvalidInputError(
-            "INVALID_RANGE", field, f"{field} must be a datetime, got {value!r}"
-        )
-    return require_aware(value, field)
+    """An aware datetime, in UTC."""
+    return require_time(value, field)
 
 
 def time_of_day(value: str, field: str = "to") -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from backbone.domain.errors import InvalidInputError
-from backbone.domain.timeframes import Timeframe, parse_timeframe, require_aware
-from backbone.domain.vocabulary import parse_count, require_market
+from backbone.domain.timeframes import Timeframe, parse_timeframe
+from backbone.domain.vocabulary import parse_count, require_market, require_time
 
 
 def check_market(market: object, field: str = "market") -> str:
@@ -21,11 +21,7 @@ def check_timeframe(timeframe: Timeframe | str) -> Timeframe:
 
 def check_time(when: object, field: str) -> datetime:
     """An aware datetime, returned in UTC."""
-    if not isinstance(when, datetime):
-        raise InvalidInputError(
-            "INVALID_RANGE", field, f"{field} must be an aware datetime, not {type(when).__name__}"
-        )
-    return require_aware(when, field)
+    return require_time(when, field)
 
 
 def check_range(
