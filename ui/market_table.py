@@ -78,6 +78,7 @@ class MarketTableModel(QtGui.QStandardItemModel):
         """Nothing to do before: the items are appended once the rows exist."""
 
     def rows_inserted(self) -> None:
+        """Add items for the rows the model gained."""
         first = self.rowCount()
         if first == len(self.rows):
             return
@@ -96,6 +97,7 @@ class MarketTableModel(QtGui.QStandardItemModel):
         self.rows_changed(range(first, len(self.rows)))
 
     def rows_changed(self, changed: Sequence[int]) -> None:
+        """Refill the items of the changed rows."""
         # One dataChanged for the whole refresh rather than one per cell, so the sort
         # proxy re-sorts once.
         blocked = self.blockSignals(True)
@@ -118,6 +120,7 @@ class MarketTableModel(QtGui.QStandardItemModel):
             self.rows_changed([row])
 
     def row_at(self, row: int) -> MarketRow:
+        """The market row behind a source row."""
         return self.rows.rows[row]
 
 

@@ -62,6 +62,7 @@ class MarketRow:
 
     @property
     def quote(self) -> str:
+        """The quote currency: KRW for ``KRW-BTC``."""
         return self.market.split("-", 1)[0]
 
     @property
@@ -92,6 +93,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
+        """True for figures (right-aligned, exported as numbers)."""
         return self.kind in (Kind.PRICE, Kind.PERCENT, Kind.AMOUNT)
 
 
@@ -152,6 +154,7 @@ class MarketRows:
         return len(self.rows)
 
     def row_of(self, market: str) -> int | None:
+        """The row of ``market``, or None when it is not listed."""
         return self._index.get(market)
 
     def markets(self, quote: str | None = None) -> list[str]:
@@ -226,6 +229,7 @@ class RowFilter:
     text: str = ""
 
     def accepts(self, row: MarketRow, favourites: Favourites) -> bool:
+        """Whether ``row`` belongs to the tab and contains the text in its code or either name."""
         if self.tab == FAVOURITES_TAB:
             if row.market not in favourites:
                 return False
