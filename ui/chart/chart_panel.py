@@ -108,7 +108,6 @@ class ChartPanel(QtWidgets.QWidget):
 
         self.legend = QtWidgets.QLabel(" ", self)
         self.legend.setObjectName("chartLegend")
-        self.readout = self.legend  # the OHLC readout is the legend: hovered candle, else the last
         self.message = InlineMessage(self)
         self.view = ChartView(self)
         self.view.hovered.connect(self._hover)
