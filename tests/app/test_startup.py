@@ -48,7 +48,11 @@ async def _open(qtbot: Any, source: DataSource, settings: AppSettings, store: QS
 
 @pytest.mark.parametrize(
     ("db_url", "reason"),
-    [(UNREACHABLE_PG, "could not open the database"), ("mysql://trader@db/market", "is not supported")],
+    [
+        (UNREACHABLE_PG, "could not open the database"),
+        ("postgresql+asyncpg://trader:hunter2@127.0.0.1:1/market", "could not open the database"),
+        ("mysql://trader@db/market", "is not supported"),
+    ],
 )
 async def test_a_database_that_cannot_be_opened_falls_back_to_the_default_file_and_says_so(
     qtbot: Any, sim_source: DataSource, default_db: Path, tmp_path: Path, db_url: str, reason: str
@@ -58,7 +62,9 @@ async def test_a_database_that_cannot_be_opened_falls_back_to_the_default_file_a
     try:
         box = session.window.findChild(QMessageBox, "databaseProblem")
         assert box is not None and box.isVisible()
-        assert f"The database {db_url!r} could not be used: " in box.text() and reason in box.text()
+        shown = db_url.replace(":hunter2@", ":***@")  # a password is never shown
+        assert f"The database {shown!r} could not be used: " in box.text() and reason in box.text()
+        assert "hunter2" not in box.text()
         assert "default database file instead" in box.text()
         assert "using the default file" in session.window.statusBar().currentMessage()
         assert await asyncio.to_thread(default_db.exists)  # the session really runs on the default file
