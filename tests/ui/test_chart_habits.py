@@ -268,3 +268,23 @@ async def test_a_view_on_the_live_candle_follows_new_candles_and_a_view_on_histo
     await wait_until(lambda: not chart._redraw.isActive())
     assert chart.view.x_range() == looking
     await chart.stop()
+
+
+async def test_the_time_labels_sit_under_the_lowest_pane(qtbot: Any, backbone: MarketDataBackbone) -> None:
+    chart = shown_chart(qtbot, backbone)
+    assert await chart.open("KRW-BTC", "1m")
+
+    def labelled(plot: Any) -> bool:
+        axis = plot.getAxis("bottom")
+        return bool(axis.style["showValues"]) and axis.height() > 0 and plot.isVisible()
+
+    assert labelled(chart.view.volume_plot) and not chart.view.lower_plot.isVisible()
+    assert not labelled(chart.view.price_plot)
+    chart.indicator_menu.checks["RSI"].setChecked(True)
+    await wait_until(lambda: labelled(chart.view.lower_plot))  # once the layout has made room
+    assert not labelled(chart.view.volume_plot)
+    assert chart.view.time_axis is chart.view.lower_plot.getAxis("bottom")
+    chart.indicator_menu.checks["RSI"].setChecked(False)
+    await wait_until(lambda: labelled(chart.view.volume_plot))
+    assert not chart.view.lower_plot.isVisible()
+    await chart.stop()

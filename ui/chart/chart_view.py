@@ -60,10 +60,9 @@ class ChartView(pg.GraphicsLayoutWidget):
             box.setMouseEnabled(x=True, y=False)  # wheel zooms and drag pans along time only
             box.enableAutoRange(axis=pg.ViewBox.YAxis)
             box.setAutoVisible(y=True)  # y fits what is in view
-        for plot in (self.price_plot, self.volume_plot):
-            plot.getAxis("bottom").setStyle(showValues=False)
-            plot.getAxis("bottom").setHeight(0)
-        self.lower_plot.hide()
+        self.price_plot.getAxis("bottom").setStyle(showValues=False)
+        self.price_plot.getAxis("bottom").setHeight(0)
+        self._show_lower_pane(False)
         self.candles = CandlestickItem(self.series)
         self.volumes = VolumeItem(self.series)
         self.price_plot.addItem(self.candles)
@@ -129,8 +128,20 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.lines = {**wanted_over, **wanted_low}
         self._sync_curves(self.price_plot, self.overlay_curves, wanted_over)
         self._sync_curves(self.lower_plot, self.lower_curves, wanted_low)
-        self.lower_plot.setVisible(bool(wanted_low))
+        self._show_lower_pane(bool(wanted_low))
         self._draw_curves()
+
+    def _show_lower_pane(self, shown: bool) -> None:
+        """Show or hide the indicator pane; the time labels sit under whichever pane is lowest."""
+        self.lower_plot.setVisible(shown)
+        volume_axis = self.volume_plot.getAxis("bottom")
+        volume_axis.setStyle(showValues=not shown)
+        volume_axis.setHeight(0 if shown else None)  # None: as tall as its labels need
+
+    @property
+    def time_axis(self) -> pg.AxisItem:
+        """The bottom axis that shows the times (under the lowest pane shown)."""
+        return (self.lower_plot if self.lower_plot.isVisible() else self.volume_plot).getAxis("bottom")
 
     def show_history_start(self, x: float | None) -> None:
         """Mark where the market's history begins (None hides the mark)."""
