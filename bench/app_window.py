@@ -8,9 +8,12 @@ import json
 import os
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+TICK_S = 0.010  # the loop is sampled this often; a late sample is a stall the user feels
 
 if TYPE_CHECKING:
     from app.panels import Panels
@@ -61,3 +64,11 @@ async def measure_in_child(module: str, *arguments: str) -> dict[str, Any]:
     if child.returncode != 0:
         raise RuntimeError(f"{module} exited with {child.returncode}")
     return dict(json.loads(out.decode().strip().splitlines()[-1]))
+
+
+async def watch_loop(lags: list[float], stop: asyncio.Event) -> None:
+    """Append how late (ms) each ``TICK_S`` sleep wakes, until ``stop`` is set."""
+    while not stop.is_set():
+        before = time.perf_counter()
+        await asyncio.sleep(TICK_S)
+        lags.append((time.perf_counter() - before - TICK_S) * 1000)

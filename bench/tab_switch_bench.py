@@ -4,7 +4,8 @@ Opens the whole app offscreen on a qasync loop (simulator in-process at 30 ms la
 waits until the screener and markets tables hold live prices, then switches tabs
 ``ROUNDS`` times: each switch is timed from ``setCurrentWidget`` until Qt has painted the
 tab (a forced synchronous repaint), which is the stall the user feels.
-Tickers keep refreshing meanwhile, as in real use.
+Tickers keep refreshing meanwhile, as in real use. Then, with the screener shown, the
+loop is sampled every 10 ms over three ticker refreshes: a late sample is a stall.
 
     python -m bench.tab_switch_bench [--rounds N]     (or: python -m bench tab_switch)
 """
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.app_window import measure_in_child, running_app
+from bench.app_window import measure_in_child, running_app, watch_loop
 from bench.ui_stall_bench import print_figures
 
 ROUNDS = 20
@@ -50,7 +51,34 @@ async def _measure(rounds: int) -> dict[str, Any]:
             key = title.lower()
             figures[f"{key}_switch_p50_ms"] = round(float(np.percentile(values, 50)), 1)
             figures[f"{key}_switch_max_ms"] = round(float(values.max()), 1)
+        figures |= await _refresh_stalls(window, panels.widget("Screener"))
     return figures
+
+
+async def _refresh_stalls(window: Any, screener: Any, refreshes: int = 3) -> dict[str, Any]:
+    """Loop lateness while the visible screener takes ``refreshes`` ticker refreshes."""
+    window.tabs.setCurrentWidget(screener)
+    done = asyncio.Event()
+    seen: list[int] = []
+
+    def count(_changed: int) -> None:
+        seen.append(1)
+        if len(seen) >= refreshes:
+            done.set()
+
+    screener.refreshed.connect(count)
+    lags: list[float] = []
+    stop = asyncio.Event()
+    watcher = asyncio.ensure_future(watch_loop(lags, stop))
+    await asyncio.wait_for(done.wait(), 60)
+    stop.set()
+    await watcher
+    values = np.array(lags)
+    return {
+        "screener_refreshes_watched": len(seen),
+        "screener_refresh_stall_p99_ms": round(float(np.percentile(values, 99)), 1),
+        "screener_refresh_stall_max_ms": round(float(values.max()), 1),
+    }
 
 
 def measure(rounds: int = ROUNDS) -> dict[str, Any]:

@@ -23,16 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.app_window import measure_in_child, running_app
-
-TICK_S = 0.010
-
-
-async def _watch_loop(lags: list[float], stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        before = time.perf_counter()
-        await asyncio.sleep(TICK_S)
-        lags.append((time.perf_counter() - before - TICK_S) * 1000)
+from bench.app_window import TICK_S, measure_in_child, running_app, watch_loop
 
 
 async def _measure(days: int) -> dict[str, Any]:
@@ -51,7 +42,7 @@ async def _measure(days: int) -> dict[str, Any]:
         window.tabs.setCurrentWidget(backtest)
         lags: list[float] = []
         stop = asyncio.Event()
-        watcher = asyncio.ensure_future(_watch_loop(lags, stop))
+        watcher = asyncio.ensure_future(watch_loop(lags, stop))
         started = time.perf_counter()
         task = backtest.run()
         assert task is not None, "the backtest form refused its settings"

@@ -8,6 +8,7 @@ survive every refresh.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -63,6 +64,7 @@ class MarketTableModel(QtGui.QStandardItemModel):
         self.columns = tuple(columns)
         self.favourites = favourites
         self._star = next((i for i, c in enumerate(self.columns) if c.kind is Kind.STAR), None)
+        self._figures = [i for i, c in enumerate(self.columns) if c.numeric]
         for i, column in enumerate(self.columns):
             header = QtGui.QStandardItem(column.title)
             if column.tooltip:
@@ -94,30 +96,32 @@ class MarketTableModel(QtGui.QStandardItemModel):
                     self.setItem(r, c, item)
         finally:
             self.blockSignals(blocked)
-        self.rows_changed(range(first, len(self.rows)))
+        self._refill(range(first, len(self.rows)), range(len(self.columns)))
 
     def rows_changed(self, changed: Sequence[int]) -> None:
-        """Refill the items of the changed rows."""
-        # One dataChanged for the whole refresh rather than one per cell, so the sort
-        # proxy re-sorts once.
-        blocked = self.blockSignals(True)
-        try:
-            for r in changed:
-                self._fill(self.rows.rows[r], [self.item(r, c) for c in range(len(self.columns))])
-        finally:
-            self.blockSignals(blocked)
-        self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), len(self.columns) - 1))
-
-    def _fill(self, row: MarketRow, items: Sequence[QtGui.QStandardItem]) -> None:
-        for item, column in zip(items, self.columns, strict=True):
-            item.setData(display_text(column, cell_value(row, column, self.favourites)), _DISPLAY)
-            item.setData(sort_value(row, column, self.favourites), SORT_ROLE)
-            item.setData(_foreground(row, column, self.favourites), _FOREGROUND)
+        """Refill the figures of the rows a ticker refresh changed (names never change)."""
+        self._refill(changed, self._figures)
 
     def _starred(self, market: str) -> None:
         row = self.rows.row_of(market)
         if row is not None and self._star is not None:
-            self.rows_changed([row])
+            self._refill([row], [self._star])
+
+    def _refill(self, rows: Sequence[int], columns: Sequence[int]) -> None:
+        # Filled quietly and announced with one dataChanged, so the sort proxy re-sorts
+        # once per refresh rather than once per cell.
+        blocked = self.blockSignals(True)
+        try:
+            for r in rows:
+                row = self.rows.rows[r]
+                for c in columns:
+                    column, item = self.columns[c], self.item(r, c)
+                    item.setData(display_text(column, cell_value(row, column, self.favourites)), _DISPLAY)
+                    item.setData(sort_value(row, column, self.favourites), SORT_ROLE)
+                    item.setData(_foreground(row, column, self.favourites), _FOREGROUND)
+        finally:
+            self.blockSignals(blocked)
+        self.dataChanged.emit(self.index(min(rows), min(columns)), self.index(max(rows), max(columns)))
 
     def row_at(self, row: int) -> MarketRow:
         """The market row behind a source row."""
@@ -141,12 +145,17 @@ def display_text(column: Column, value: Any) -> str:
 
 def _foreground(row: MarketRow, column: Column, favourites: Favourites) -> QtGui.QBrush | None:
     if column.kind is Kind.STAR:
-        return QtGui.QBrush(QtGui.QColor(STAR_COLOUR)) if row.market in favourites else None
-    if column in (PRICE, CHANGE) and not math.isnan(row.change_pct):
-        return QtGui.QBrush(QtGui.QColor(change_color(row.change_pct)))
+        return _brush(STAR_COLOUR) if row.market in favourites else None
+    if (column is PRICE or column is CHANGE) and not math.isnan(row.change_pct):
+        return _brush(change_color(row.change_pct))
     if column.field == "warning" and row.warning:
-        return QtGui.QBrush(QtGui.QColor(ERROR_TEXT))
+        return _brush(ERROR_TEXT)
     return None
+
+
+@functools.cache
+def _brush(colour: str) -> QtGui.QBrush:
+    return QtGui.QBrush(QtGui.QColor(colour))
 
 
 class MarketTableFilter(QtCore.QSortFilterProxyModel):
