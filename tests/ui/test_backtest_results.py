@@ -15,7 +15,11 @@ from PyQt6 import QtCore, QtWidgets
 from backbone import MarketDataBackbone
 from backbone.sim import ExchangeSimulator
 from tests.ui.conftest import wait_until
+from tests.ui.test_backtest_engine import _candles
 from ui.backtest.panel import BacktestPanel
+from ui.backtest.results_view import ResultsView
+from ui.models.backtest.engine import run_backtest
+from ui.models.backtest.strategies import STRATEGIES
 from ui.timeframes import timeframe_seconds
 
 
@@ -220,3 +224,18 @@ async def test_a_parameter_sweep_fills_a_heat_map_with_progress_while_the_ui_kee
     assert view.image.image.shape == (10, 10)
     assert view.best.text().startswith("Best total return")
     assert simulator.stats.calls["candle"] == calls  # the sweep reused the loaded candles
+
+
+def test_while_history_loads_only_the_curves_are_redrawn(qtbot: Any) -> None:
+    candles = _candles(20_000)
+    positions = STRATEGIES["ma_cross"].positions(candles, {"fast": 10, "slow": 30})
+    result = run_backtest(candles, positions, fee=0.0005, bar_seconds=60)
+    view = ResultsView()
+    qtbot.addWidget(view)
+    view.show_result(result, final=False)
+    assert len(view.equity_curve.xData) == 20_000 and len(view.drawdown_curve.xData) == 20_000
+    assert len(view.candles.series) == 0 and len(view.entry_markers.getData()[0]) == 0
+    assert view.trades.rowCount() == 100  # a short list while loading
+    view.show_result(result, final=True)
+    assert len(view.candles.series) == 20_000
+    assert len(view.entry_markers.getData()[0]) == len(result.trade_table)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -222,7 +223,10 @@ class BacktestPanel(QtWidgets.QWidget):
         """Stream the history, simulating on every completed chunk; the final result or None."""
         self.message.clear_message()
         self.results.clear()
-        self.results.set_note("Loading: the figures cover the candles loaded so far.")
+        self.results.set_note(
+            "Loading: the figures cover the candles loaded so far; candles and trade markers "
+            "are drawn when the load completes."
+        )
         self.result, self.candles, self.last_event = None, None, None
         self.progress.setValue(0)
         self._set_state("running", f"Loading {settings.market} {settings.timeframe}…")
@@ -231,10 +235,15 @@ class BacktestPanel(QtWidgets.QWidget):
             bar_seconds=timeframe_seconds(settings.timeframe),
         )
         try:
+            shown_at, show_cost = -math.inf, 0.0
             async for chunk in self.presenter.candles(settings, self._on_progress):
                 partial = engine.add(chunk)
-                if partial is not None:
+                # Drawing grows with the data too: at most a fifth of the time goes to it.
+                if partial is not None and time.perf_counter() - shown_at >= 4 * show_cost:
+                    began = time.perf_counter()
                     self.results.show_result(partial, final=False, timeframe=settings.timeframe)
+                    shown_at = time.perf_counter()
+                    show_cost = shown_at - began
                 await asyncio.sleep(0)  # let the chart and tables breathe between chunks
         except asyncio.CancelledError:
             self._keep_partial(settings, engine)

@@ -33,7 +33,7 @@ STAT_TIPS = {
 }
 STATS_PER_ROW = 6
 TRADE_COLUMNS = ("Entry (KST)", "Entry price", "Exit (KST)", "Exit price", "Return %", "Held", "State")
-MAX_TRADE_ROWS = 2000  # the most recent trades shown; the statistics cover all of them
+MAX_TRADE_ROWS = 1000  # the most recent trades shown; the statistics and the export cover all
 PARTIAL_TRADE_ROWS = 100  # while history still loads, a short list keeps each refresh cheap
 _MARKER_SIZE = 9
 
@@ -110,6 +110,9 @@ class ResultsView(QtWidgets.QWidget):
         self.trades.verticalHeader().setVisible(False)
         self.trades.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.trades.horizontalHeader().setStretchLastSection(True)
+        # Every row has the same shape (fixed-width dates), so sizing columns from the
+        # first rows reads them whole without measuring thousands of cells.
+        self.trades.horizontalHeader().setResizeContentsPrecision(50)
         self.tabs = QtWidgets.QTabWidget(self)
         self.tabs.addTab(self.chart, "Chart")
         self.tabs.addTab(self.trades, "Trades")
@@ -127,9 +130,7 @@ class ResultsView(QtWidgets.QWidget):
         for curve in (self.equity_curve, self.hold_curve, self.compare_curve, self.drawdown_curve):
             curve.setData([], [])
         self.compare_curve.opts["name"] = None
-        self.candles.set_series(CandleSeries("1m"))
-        self.entry_markers.setData([], [])
-        self.exit_markers.setData([], [])
+        self._clear_candles()
         self.trades.setRowCount(0)
         self.set_note("")
 
@@ -164,6 +165,16 @@ class ResultsView(QtWidgets.QWidget):
                             ("Avg trade", s.average_trade)):
             self.stat_labels[name].setStyleSheet(f"color: {change_color(value)};")
         x = result.start_ms.astype(np.float64) / 1000.0
+        if final:
+            self._show_candles(result, x, timeframe)
+        else:  # while history loads the curves tell the story; candles and markers come at the end
+            self._clear_candles()
+        self.equity_curve.setData(x, result.equity)
+        self.hold_curve.setData(x, result.buy_and_hold)
+        self.drawdown_curve.setData(x, result.drawdown * 100.0)
+        self._show_trades(result, MAX_TRADE_ROWS if final else PARTIAL_TRADE_ROWS)
+
+    def _show_candles(self, result: BacktestResult, x: np.ndarray, timeframe: str) -> None:
         self.candles.set_series(CandleSeries.from_arrays(
             timeframe, x=x, open=result.open, high=result.high, low=result.low, close=result.close,
             volume=np.zeros(len(x)),
@@ -173,10 +184,12 @@ class ResultsView(QtWidgets.QWidget):
         self.entry_markers.setData(table.entry_ms / 1000.0 + half_bar, table.entry_price)
         closed = ~table.open
         self.exit_markers.setData(table.exit_ms[closed] / 1000.0 + half_bar, table.exit_price[closed])
-        self.equity_curve.setData(x, result.equity)
-        self.hold_curve.setData(x, result.buy_and_hold)
-        self.drawdown_curve.setData(x, result.drawdown * 100.0)
-        self._show_trades(result, MAX_TRADE_ROWS if final else PARTIAL_TRADE_ROWS)
+
+    def _clear_candles(self) -> None:
+        if len(self.candles.series):
+            self.candles.set_series(CandleSeries("1m"))
+        self.entry_markers.setData([], [])
+        self.exit_markers.setData([], [])
 
     def compare_with(self, other: BacktestResult | None, name: str = "") -> None:
         """Draw another run's equity dashed beside this one (None removes it)."""
