@@ -71,6 +71,7 @@ class RateWindow:
         self._foreign: list[float] = []  # the window taken as full after a 429, ascending
         self._foreign_level = 0  # other programs' calls in the server's window, by the last header
         self._foreign_sent_at = float("-inf")  # when the call that header answered was sent
+        self._stray = False  # the last header told of one other call, not yet believed
         self._history: deque[SendStamp] = deque()  # ours, for header matching
         self._penalty = 0
         self._penalty_until = 0.0
@@ -156,6 +157,12 @@ class RateWindow:
         lo = sent_at - _SERVER_WINDOW_S
         ours = sum(1 for stamp in self._history if lo < stamp.at <= sent_at)
         foreign = max(0, self.capacity - sec_left - ours)
+        stray = foreign == 1 and not self._foreign_now(now) and not self._stray
+        self._stray = stray
+        if stray:
+            # One call of ours sent right at the window's edge may still be in the server's
+            # count: a lone stray is taken for that until the next header says it again.
+            foreign = 0
         if foreign > 0:
             self._shared_until = now + SHARED_MARGIN_S
         if foreign > self._foreign_now(now):

@@ -95,3 +95,19 @@ async def test_metrics_snapshot_counts_paths_and_budget(backbone: MarketDataBack
 async def test_health_reports_every_layer(backbone: MarketDataBackbone) -> None:
     report = await backbone.health()
     assert report["ok"] and report["exchange"]["ok"] and report["database"]["ok"]
+
+
+def test_load_thresholds_change_while_running_and_bad_ones_are_refused_by_name() -> None:
+    import pytest
+
+    from backbone import LoadThresholds
+    from backbone.api.load_guard import LoadGuard
+    from backbone.domain.errors import InvalidInputError
+
+    guard = LoadGuard(sampler=lambda: LoadSample(80.0, 40.0), sample_interval_s=0.0)
+    assert guard.overloaded() == "CPU at 80% (limit 70%)"
+    guard.set_thresholds(LoadThresholds(cpu_percent=90.0))
+    assert guard.overloaded() is None  # the scheduler asks the guard each time: no restart needed
+    with pytest.raises(InvalidInputError) as refused:
+        LoadThresholds(cpu_percent=0)
+    assert refused.value.field == "cpu_percent"

@@ -374,3 +374,14 @@ async def test_two_programs_on_one_address_share_the_budget_from_headers_alone(s
     # Each keeps one token spare for the other's calls it has not heard of: 9 per window
     # together, a little more against the shorter window.
     assert statuses.count(200) / 60.0 >= 8.5
+
+
+async def test_a_lone_stray_in_the_servers_count_is_believed_only_when_heard_twice() -> None:
+    s = scheduler(critical_reserve=0)
+    window = s.window("candle")
+    sent_at = now()
+    await call(s, "candle", s.ticket(Priority.NORMAL))
+    s.observe_remaining("candle", 8, sent_at)  # one more than ours: perhaps ours at the window's edge
+    assert window.room(now()) == 9
+    s.observe_remaining("candle", 8, sent_at)  # said again: another program's call after all
+    assert window.room(now()) == 10 - 1 - 1 - 1
