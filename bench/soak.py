@@ -28,6 +28,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import psutil
+
 from backbone import MarketDataBackbone, Priority
 from backbone.domain.timeframes import parse_timeframe
 from backbone.sim import ExchangeSimulator, Faults
@@ -52,9 +55,12 @@ class _Ledger:
     wrong: list[str] = field(default_factory=list)
     loop_errors: list[str] = field(default_factory=list)
     ws_updates: int = 0
+    latency_ms: dict[str, list[float]] = field(default_factory=dict)
 
     def answer(self, response: Any, problems: list[str]) -> None:
         self.requests += 1
+        meta = response.metadata
+        self.latency_ms.setdefault(meta.priority_used.value, []).append(meta.processing_time_ms)
         if response.success:
             self.succeeded += 1
             self.wrong.extend(problems[:3])
@@ -175,12 +181,14 @@ async def soak(minutes: float, clients: int, *, db_path: str | None = None, faul
             async with ExchangeSimulator(port=0, latency_ms=5.0, jitter_ms=2.0) as sim:
                 started = time.monotonic()
                 async with MarketDataBackbone(sim.rest_url, sim.ws_url, db, load_sampler=own_process_load) as bb:
+                    rss_start_mb = _rss_mb()
                     krw = sim.market_codes("KRW")
                     sim.set_faults(faults)
                     deadline = started + minutes * 60
                     tasks = [_client(i, bb, sim, krw, deadline, ledger) for i in range(clients)]
                     outcomes = await asyncio.gather(*tasks, _subscriber(bb, deadline, ledger), return_exceptions=True)
                     sim.clear_faults()
+                    rss_end_mb = _rss_mb()
                     wall = time.monotonic() - started
                     snapshot = bb.metrics_snapshot()
                 crashed = [f"{type(o).__name__}: {o}" for o in outcomes if isinstance(o, BaseException)]
@@ -199,8 +207,18 @@ async def soak(minutes: float, clients: int, *, db_path: str | None = None, faul
         "uncoded_failures": ledger.uncoded[:10], "wrong_answers": ledger.wrong[:10], "crashed_tasks": crashed,
         "loop_errors": ledger.loop_errors[:10], "ws_updates": ledger.ws_updates,
         "ws_reconnects": _reconnects(snapshot), "storage": storage_tally, "storage_problems": storage_problems[:10],
-        "exchange_answers": sim_stats["statuses"],
+        "exchange_answers": sim_stats["statuses"], "answers_418": sim_stats["statuses"].get("418", 0),
+        "rss_mb": {"start": rss_start_mb, "end": rss_end_mb},
+        "latency_ms_by_priority": {
+            priority: {"count": len(values), "p50": round(float(np.percentile(values, 50)), 1),
+                       "p99": round(float(np.percentile(values, 99)), 1)}
+            for priority, values in sorted(ledger.latency_ms.items())
+        },
     }
+
+
+def _rss_mb() -> float:
+    return round(psutil.Process().memory_info().rss / 2**20, 1)
 
 
 def _reconnects(snapshot: Any) -> int | None:
@@ -216,6 +234,11 @@ def print_verdict(result: dict[str, Any]) -> None:
           f"crashed tasks {len(result['crashed_tasks'])}, loop errors {len(result['loop_errors'])}")
     print(f"  live ticker updates {result['ws_updates']}; exchange answers by status {result['exchange_answers']}")
     print(f"  storage {result['storage']}, problems {result['storage_problems'] or 'none'}")
+    print(f"  418 answers {result['answers_418']}; RSS {result['rss_mb']['start']} MB at start, "
+          f"{result['rss_mb']['end']} MB at the end")
+    for priority, figures in result["latency_ms_by_priority"].items():
+        print(f"  {priority:<8} {figures['count']} requests, p50 {figures['p50']} ms, p99 {figures['p99']} ms "
+              "(end to end, faults and retries included; shared machine, noisy)")
     for line in result["wrong_answers"] + result["crashed_tasks"] + result["loop_errors"] + result["uncoded_failures"]:
         print(f"  ! {line}")
 
