@@ -241,7 +241,7 @@ class CandleService:
                 await page.before_page()
             page.started = True
             try:
-                answer = await self._router.fetch_candle_page(
+                answer = await self._router.fetch_candles(
                     market, timeframe, count=page.span.slots, to=page.span.end, ticket=page.ticket
                 )
             except Exception:
@@ -278,7 +278,7 @@ class CandleService:
         """
         market, timeframe = page.key[0], TIMEFRAMES[page.key[1]]
         span = page.span
-        candles = CandleColumns.from_candles(market, timeframe, answer.candles)
+        candles = CandleColumns.from_candles(market, timeframe, answer)
         rows = candles[: int(np.searchsorted(candles.start_ms, utc_to_ms(span.end)))]
         in_span = rows.between(utc_to_ms(span.start), utc_to_ms(span.end))
         exhausted = len(candles) < span.slots

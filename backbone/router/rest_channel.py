@@ -16,10 +16,9 @@ import logging
 import random
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import aiohttp
@@ -49,14 +48,6 @@ _BAN_LENGTH = re.compile(
     r"(\d+(?:\.\d+)?)\s*(seconds?|secs?|s\b|초|minutes?|mins?|분|hours?|시간)", re.IGNORECASE
 )
 _UNIT_SECONDS = {"s": 1.0, "초": 1.0, "m": 60.0, "분": 60.0, "h": 3600.0, "시": 3600.0}
-
-
-@dataclass(frozen=True, slots=True)
-class Stamped(Generic[T]):
-    """A parsed answer and the exchange's own time when it answered (None if it did not say)."""
-
-    value: T
-    server_time: datetime | None
 
 
 class _Retry(Exception):
@@ -130,36 +121,22 @@ class RestChannel:
         priority: Priority = Priority.NORMAL,
         ticket: Ticket | None = None,
         path_suffix: str = "",
+        on_server_time: Callable[[datetime | None], None] | None = None,
     ) -> T:
         """One logical call: slot, GET, retries; returns ``parse(json_body)``.
 
         ``ticket`` keeps the caller's place in the scheduler's order (and lets its
         priority rise while it waits); without one the call takes a place now.
         A body that does not parse (truncated, malformed, wrong shape) counts
-        as a server fault and is retried like a 5xx.
+        as a server fault and is retried like a 5xx. ``on_server_time`` hears the
+        exchange's own time of the answer that was used (its ``Date`` header).
         """
-        answer = await self.get_stamped(
-            endpoint, params, parse, priority=priority, ticket=ticket, path_suffix=path_suffix
-        )
-        return answer.value
-
-    async def get_stamped(
-        self,
-        endpoint: Endpoint,
-        params: Mapping[str, QueryValue | None],
-        parse: Callable[[Any], T],
-        *,
-        priority: Priority = Priority.NORMAL,
-        ticket: Ticket | None = None,
-        path_suffix: str = "",
-    ) -> Stamped[T]:
-        """Like :meth:`get`, with the exchange's own time of the answer (its ``Date`` header)."""
         url = build_url(self.base_url, endpoint.path + path_suffix, params)
         ticket = ticket or self._scheduler.ticket(priority)
         attempts = {"429": 0, "5xx": 0, "connection": 0}
         while True:
             try:
-                return await self._attempt(url, endpoint, ticket, parse)
+                return await self._attempt(url, endpoint, ticket, parse, on_server_time)
             except _Retry as retry:
                 self._stats.rest_errors[retry.kind] += 1
                 attempt = attempts[retry.kind]
@@ -175,7 +152,8 @@ class RestChannel:
         endpoint: Endpoint,
         ticket: Ticket,
         parse: Callable[[Any], T],
-    ) -> Stamped[T]:
+        on_server_time: Callable[[datetime | None], None] | None,
+    ) -> T:
         group = endpoint.group
         loop = asyncio.get_running_loop()
         queued_at = loop.time()
@@ -187,7 +165,9 @@ class RestChannel:
             self._stats.statuses[status] += 1
             self._observe_remaining(group, headers, sent_at)
             value = self._interpret(endpoint, parse, status, headers, body)
-            return Stamped(value, parse_date_header(headers.get("Date")))
+            if on_server_time is not None:
+                on_server_time(parse_date_header(headers.get("Date")))
+            return value
 
     async def _send(
         self, url: URL, endpoint: Endpoint, stamp: SendStamp

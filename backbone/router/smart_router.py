@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -68,25 +68,27 @@ class RoutedAnswer:
     upstream_calls: int
 
 
-@dataclass(frozen=True, slots=True)
-class CandlePage:
-    """One page of candles ascending by start, and the exchange's clock when it answered.
+class CandlePage(list[Candle]):
+    """One page of candles ascending by start (a list), and the exchange's clock when it answered.
 
     ``server_time`` is the answer's ``Date`` header (whole seconds, so never later
     than the exchange's true time); None when the answer carried none.
     """
 
-    candles: list[Candle]
-    server_time: datetime | None
+    __slots__ = ("server_time",)
+
+    def __init__(self, candles: Iterable[Candle] = (), server_time: datetime | None = None) -> None:
+        super().__init__(candles)
+        self.server_time = server_time
 
     @property
     def exchange_time(self) -> datetime | None:
         """A time the exchange had certainly reached: its ``Date``, else the newest trade in the page."""
         if self.server_time is not None:
             return self.server_time
-        if not self.candles:
+        if not self:
             return None
-        return ms_to_utc(max(c.last_trade_ms for c in self.candles))
+        return ms_to_utc(max(c.last_trade_ms for c in self))
 
 
 class SmartRouter:
@@ -189,28 +191,13 @@ class SmartRouter:
         to: datetime | None = None,
         priority: Priority = Priority.NORMAL,
         ticket: Ticket | None = None,
-    ) -> list[Candle]:
-        """One page of candles ending before ``to`` (exclusive), returned ascending by start.
+    ) -> CandlePage:
+        """One page of candles ending before ``to`` (exclusive), ascending by start, with the
+        exchange's time of the answer (``CandlePage.server_time``).
 
         ``ticket`` (from :meth:`ticket`) keeps the caller's place in the scheduler's
         order; its priority, not ``priority``, then decides.
         """
-        page = await self.fetch_candle_page(
-            market, timeframe, count=count, to=to, priority=priority, ticket=ticket
-        )
-        return page.candles
-
-    async def fetch_candle_page(
-        self,
-        market: str,
-        timeframe: Timeframe | str,
-        *,
-        count: int = MAX_CANDLE_COUNT,
-        to: datetime | None = None,
-        priority: Priority = Priority.NORMAL,
-        ticket: Ticket | None = None,
-    ) -> CandlePage:
-        """Like :meth:`fetch_candles`, with the exchange's own time of the answer."""
         code = check.market_code(market)
         tf = parse_timeframe(timeframe)
         params: dict[str, Any] = {
@@ -219,17 +206,22 @@ class SmartRouter:
         }
         if to is not None:
             params["to"] = format_to_param(check.aware_time(to, "to"))
-        answer = await self._rest.get_stamped(
+        page = CandlePage()
+
+        def stamp(server_time: datetime | None) -> None:
+            page.server_time = server_time
+
+        candles = await self._rest.get(
             ENDPOINTS["candles"],
             params,
             lambda raw: [Candle.from_upbit(c, tf) for c in raw],
             priority=Priority.parse(priority),
             ticket=ticket,
             path_suffix=f"/{tf.path}",
+            on_server_time=stamp,
         )
-        candles = answer.value
-        candles.sort(key=lambda c: c.start)
-        return CandlePage(candles, answer.server_time)
+        page.extend(sorted(candles, key=lambda c: c.start))
+        return page
 
     async def fetch_tickers(
         self, markets: Sequence[str], *, priority: Priority = Priority.NORMAL

@@ -6,18 +6,10 @@ import asyncio
 import tracemalloc
 
 from backbone.api.progress import ProgressEvent, ProgressTracker
+from bench.progress_bench import run_one_request
 
 REQUESTS = 100_000
 SLICE = 10_000
-
-
-def run_one(tracker: ProgressTracker) -> None:
-    """One request as the backbone runs it: pinned while running, a page event, the final event."""
-    rid = tracker.new_id()
-    with tracker.running(rid):
-        tracker.cancel_event(rid)
-        tracker.publish(ProgressEvent(rid, 1, 2, 200, 0.5, False))
-        tracker.publish(ProgressEvent(rid, 2, 2, 400, 0.0, True))
 
 
 def test_100000_requests_keep_what_the_tracker_holds_and_its_memory_flat() -> None:
@@ -25,11 +17,11 @@ def test_100000_requests_keep_what_the_tracker_holds_and_its_memory_flat() -> No
     tracemalloc.start()
     try:
         for _ in range(SLICE):
-            run_one(tracker)
+            run_one_request(tracker)
         held_after_first_slice = tracker.retained
         before = tracemalloc.take_snapshot()
         for _ in range(REQUESTS - SLICE):
-            run_one(tracker)
+            run_one_request(tracker)
         after = tracemalloc.take_snapshot()
     finally:
         tracemalloc.stop()
@@ -58,7 +50,7 @@ async def test_a_late_listener_still_hears_the_final_event_and_an_early_one_ever
     listener = asyncio.create_task(listen())
     await asyncio.sleep(0)  # the listener attaches
     for _ in range(5):  # other requests come and go; the listened-to one is pinned, not dropped
-        run_one(tracker)
+        run_one_request(tracker)
     with tracker.running(early):
         tracker.publish(ProgressEvent(early, 1, 1, 10, 0.0, True))
     await asyncio.wait_for(listener, 5)
@@ -80,8 +72,8 @@ def test_cancel_reaches_a_reserved_id_before_its_request_starts() -> None:
 def test_finished_channels_expire_after_keep_s() -> None:
     now = [0.0]
     tracker = ProgressTracker(keep_s=600.0, clock=lambda: now[0])
-    run_one(tracker)
+    run_one_request(tracker)
     assert tracker.retained == 1
     now[0] = 601.0
-    run_one(tracker)
+    run_one_request(tracker)
     assert tracker.retained == 1  # the first is gone, the second kept
