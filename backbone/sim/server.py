@@ -2,7 +2,9 @@
 
 ``ExchangeSimulator`` starts it in-process (port 0 picks a free port);
 ``python -m backbone.sim`` runs it standalone. Control endpoints under ``/_sim/``
-answer only to loopback clients.
+answer only to loopback clients addressing a loopback Host, without a foreign
+``Origin``, and take POST bodies only as ``application/json`` (see
+``control_refusal``).
 """
 
 from __future__ import annotations
