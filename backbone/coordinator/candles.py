@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,7 +32,7 @@ from backbone.coordinator.progress import ProgressCallback
 from backbone.coordinator.requests import CandleRequest, CandleResult
 from backbone.coordinator.single_flight import BeforePage, InflightPage, PageOutcome, SingleFlight
 from backbone.domain.candle_columns import CandleColumns
-from backbone.domain.candle_range import count_end, range_slots
+from backbone.domain.candle_range import closed_end, count_end, range_slots
 from backbone.domain.clock import ms_to_utc, utc_to_ms
 from backbone.domain.models import utc_now
 from backbone.domain.timeframes import TIMEFRAMES, Timeframe
@@ -44,8 +44,6 @@ if TYPE_CHECKING:
     from backbone.storage import MarketStore, MemoryCache
 
 STREAM_CHUNK_SLOTS = 5 * PAGE_SIZE  # stored stretches are streamed in chunks of this many slots
-# A trade made just before a candle's end may reach the exchange's candles a moment after it.
-CLOSE_MARGIN = timedelta(seconds=2)
 
 
 class CandleService:
@@ -299,13 +297,6 @@ class CandleService:
             known=(known_start, span.end),
             forming_from=max(cover_end, span.start),
         )
-
-
-def closed_end(timeframe: Timeframe, exchange_time: datetime | None, floor: datetime) -> datetime:
-    """The end of the candles closed at ``exchange_time``, less a margin; ``floor`` when unknown."""
-    if exchange_time is None:
-        return floor
-    return max(floor, timeframe.floor(exchange_time - CLOSE_MARGIN))
 
 
 def _chunks(

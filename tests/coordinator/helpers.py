@@ -15,6 +15,14 @@ from backbone.domain.timeframes import TIMEFRAMES, Timeframe
 M1 = TIMEFRAMES["1m"]
 
 
+async def clear_of_minute_edges(after_start_s: float, before_end_s: float) -> None:
+    """Wait (at most a minute) until now is ``after_start_s`` past a minute's start and
+    ``before_end_s`` before its end, so a test's counts do not straddle a minute boundary."""
+    into = utc_now().timestamp() % 60
+    if not after_start_s <= into <= 60 - before_end_s:
+        await asyncio.sleep((after_start_s - into) % 60)
+
+
 def past_end(minutes_ago: int = 10) -> datetime:
     """An aligned minute safely in the past: no candle before it is still forming."""
     return M1.floor(utc_now()) - timedelta(minutes=minutes_ago)

@@ -14,6 +14,7 @@ import pytest
 
 from backbone.coordinator import CandleRequest, Coordinator
 from backbone.coordinator.planner import split_pages
+from backbone.domain.candle_range import CLOSE_MARGIN
 from backbone.domain.models import utc_now
 from backbone.domain.priority import Priority
 from backbone.domain.timeframes import TIMEFRAMES
@@ -22,6 +23,7 @@ from backbone.storage import MarketStore, MemoryCache
 from tests.coordinator.helpers import (
     M1,
     assert_ascending_distinct,
+    clear_of_minute_edges,
     direct_candles,
     past_end,
     quiet_market,
@@ -59,6 +61,9 @@ async def test_latest_candles_up_to_now_refetch_only_the_forming_candle_once_sta
     simulator: Any, coordinator: Coordinator, cache: MemoryCache
 ) -> None:
     request = CandleRequest(BTC, M1, count=300)
+    # The counts below hold within one minute, clear of its first CLOSE_MARGIN (a minute
+    # that just closed is not yet surely final and comes again from the exchange).
+    await clear_of_minute_edges(CLOSE_MARGIN.total_seconds() + 1, cache.ttl("candle") + 5)
 
     first = await coordinator.get_candles(request)
     assert first.upstream_calls == 2 and len(first.candles.to_candles()) == 300
