@@ -8,19 +8,24 @@ from typing import Any
 
 import aiohttp
 
-from backbone.domain.clock import format_to_param
+from backbone.domain.clock import format_to_param, utc_to_ms
 from backbone.domain.models import Candle, utc_now
 from backbone.domain.timeframes import TIMEFRAMES, Timeframe
 
 M1 = TIMEFRAMES["1m"]
 
 
-async def clear_of_minute_edges(after_start_s: float, before_end_s: float) -> None:
-    """Wait (at most a minute) until now is ``after_start_s`` past a minute's start and
-    ``before_end_s`` before its end, so a test's counts do not straddle a minute boundary."""
-    into = utc_now().timestamp() % 60
-    if not after_start_s <= into <= 60 - before_end_s:
-        await asyncio.sleep((after_start_s - into) % 60)
+class ExchangeClock:
+    """The simulator's clock, moved by the test: no sleeping."""
+
+    def __init__(self, at: datetime) -> None:
+        self.ms = utc_to_ms(at)
+
+    def __call__(self) -> int:
+        return self.ms
+
+    def advance(self, seconds: float) -> None:
+        self.ms += round(seconds * 1000)
 
 
 def past_end(minutes_ago: int = 10) -> datetime:

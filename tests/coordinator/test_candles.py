@@ -14,7 +14,7 @@ import pytest
 
 from backbone.coordinator import CandleRequest, Coordinator
 from backbone.coordinator.planner import split_pages
-from backbone.domain.candle_range import CLOSE_MARGIN
+from backbone.domain.clock import ms_to_utc
 from backbone.domain.models import utc_now
 from backbone.domain.priority import Priority
 from backbone.domain.timeframes import TIMEFRAMES
@@ -22,8 +22,8 @@ from backbone.router import SmartRouter
 from backbone.storage import MarketStore, MemoryCache
 from tests.coordinator.helpers import (
     M1,
+    ExchangeClock,
     assert_ascending_distinct,
-    clear_of_minute_edges,
     direct_candles,
     past_end,
     quiet_market,
@@ -58,28 +58,33 @@ async def test_thousand_candles_cold_take_five_calls_and_warm_take_none(
 
 
 async def test_latest_candles_up_to_now_refetch_only_the_forming_candle_once_stale(
-    simulator: Any, coordinator: Coordinator, cache: MemoryCache
+    simulator: Any, router: SmartRouter, store: MarketStore
 ) -> None:
+    # One clock for the exchange, the coordinator and the memory cache, moved by the test:
+    # half a minute into a minute, clear of the close margin, and no waiting.
+    exchange = ExchangeClock(M1.floor(utc_now()) - timedelta(minutes=30, seconds=-30))
+    simulator.rest.clock = exchange
+    cache = MemoryCache(clock=lambda: exchange.ms / 1000)
+    coordinator = Coordinator(router, store, cache, clock=lambda: ms_to_utc(exchange.ms))
     request = CandleRequest(BTC, M1, count=300)
-    # The counts below hold within one minute, clear of its first CLOSE_MARGIN (a minute
-    # that just closed is not yet surely final and comes again from the exchange).
-    await clear_of_minute_edges(CLOSE_MARGIN.total_seconds() + 1, cache.ttl("candle") + 5)
+    try:
+        first = await coordinator.get_candles(request)
+        assert first.upstream_calls == 2 and len(first.candles.to_candles()) == 300
+        soon = await coordinator.get_candles(request)
 
-    first = await coordinator.get_candles(request)
-    assert first.upstream_calls == 2 and len(first.candles.to_candles()) == 300
-    soon = await coordinator.get_candles(request)
+        # Within the memory cache's budget the forming candle is answered from memory.
+        assert soon.upstream_calls == 0 and soon.from_storage
+        assert soon.candles.to_candles()[-1].start == first.candles.to_candles()[-1].start
+        exchange.advance(cache.ttl("candle") + 0.1)
 
-    # Within the memory cache's budget the forming candle is answered from memory.
-    assert soon.upstream_calls == 0 and soon.from_storage
-    assert soon.candles.to_candles()[-1].start >= first.candles.to_candles()[-1].start
-    await asyncio.sleep(cache.ttl("candle") + 0.1)
-
-    later = await coordinator.get_candles(request)
+        later = await coordinator.get_candles(request)
+    finally:
+        await coordinator.close()
 
     # The still-forming candle is never stored as complete: one page brings it fresh.
     assert later.upstream_calls == 1
     assert candle_calls(simulator) == 3
-    assert later.candles.to_candles()[-1].start >= M1.floor(utc_now()) - timedelta(minutes=1)
+    assert later.candles.to_candles()[-1].start == M1.floor(ms_to_utc(exchange.ms))
     assert_ascending_distinct(later.candles.to_candles())
     assert len(later.candles.to_candles()) == 300
 

@@ -10,24 +10,11 @@ from typing import Any
 import pytest
 
 from backbone.coordinator import CandleRequest, Coordinator
-from backbone.domain.clock import ms_to_utc, utc_to_ms
+from backbone.domain.clock import ms_to_utc
 from backbone.domain.models import Candle, utc_now
 from backbone.router import SmartRouter
 from backbone.storage import MarketStore, MemoryCache
-from tests.coordinator.helpers import M1, direct_candles
-
-
-class ExchangeClock:
-    """The simulator's clock, moved by the test: no sleeping."""
-
-    def __init__(self, at: datetime) -> None:
-        self.ms = utc_to_ms(at)
-
-    def __call__(self) -> int:
-        return self.ms
-
-    def advance(self, seconds: float) -> None:
-        self.ms += round(seconds * 1000)
+from tests.coordinator.helpers import M1, ExchangeClock, direct_candles
 
 
 async def busy_minute(sim: Any, clock: ExchangeClock, minute: datetime) -> tuple[str, Candle]:
