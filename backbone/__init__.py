@@ -26,6 +26,7 @@ _EXPORTS = {
     "MarketDataBackbone": "backbone.api",
     "MetricsSnapshot": "backbone.api",
     "ProgressEvent": "backbone.api",
+    "ReserveLease": "backbone.api",
     "Subscription": "backbone.api",
     "BackboneError": "backbone.domain.errors",
     "CandleColumns": "backbone.domain.candle_columns",
@@ -51,6 +52,7 @@ __all__ = [
     "MetricsSnapshot",
     "Priority",
     "ProgressEvent",
+    "ReserveLease",
     "Subscription",
 ]
 
@@ -67,6 +69,7 @@ if TYPE_CHECKING:
         MarketDataBackbone,
         MetricsSnapshot,
         ProgressEvent,
+        ReserveLease,
         Subscription,
     )
     from backbone.domain.candle_columns import CandleColumns

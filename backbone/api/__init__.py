@@ -9,6 +9,7 @@ from backbone.api.metrics import Alert, LatencyStats, MetricsSnapshot
 from backbone.api.progress import ProgressEvent
 from backbone.api.response import BackboneMetadata, BackboneResponse
 from backbone.api.subscriptions import Subscription
+from backbone.router import ReserveLease
 
 __all__ = [
     "LIVE_REST_URL",
@@ -22,5 +23,6 @@ __all__ = [
     "MarketDataBackbone",
     "MetricsSnapshot",
     "ProgressEvent",
+    "ReserveLease",
     "Subscription",
 ]

@@ -306,6 +306,11 @@ class Scheduler:
         """True while bulk work leaves the CRITICAL reserve alone."""
         return self._critical_active(_now())
 
+    @property
+    def leases(self) -> int:
+        """How many live bots hold the CRITICAL reserve right now."""
+        return self._leases
+
     # -- reading ------------------------------------------------------------------
 
     def budgets(self) -> dict[str, RateBudget]:

@@ -44,3 +44,16 @@ async def test_the_backtest_presenter_sizes_a_load_and_streams_columns(backbone:
     assert starts[0] >= int(settings.start.astimezone(UTC).timestamp() * 1000)
     assert presenter.request_id is None
 
+
+
+async def test_a_watching_live_bot_holds_the_critical_reserve_until_it_stops(backbone: MarketDataBackbone) -> None:
+    scheduler = backbone._router.scheduler
+    presenter = LiveBotPresenter(backbone)
+    assert scheduler.leases == 0 and not presenter.watching
+    await presenter.start_watching()
+    await presenter.start_watching()  # a second start takes no second lease
+    assert scheduler.leases == 1 and presenter.watching
+    assert backbone.metrics_snapshot().rate_budget["candle"]["reserve"] > 0
+    presenter.stop_watching()
+    presenter.stop_watching()
+    assert scheduler.leases == 0 and not presenter.watching

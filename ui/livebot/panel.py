@@ -190,9 +190,11 @@ class LiveBotPanel(QtWidgets.QWidget):
 
     async def stop(self) -> None:
         await self.tasks.wait_cancelled()
+        self.presenter.stop_watching()
 
     def closeEvent(self, event: Any) -> None:
         self.tasks.cancel_all()
+        self.presenter.stop_watching()
         super().closeEvent(event)
 
     async def poll_once(self) -> None:
@@ -205,11 +207,15 @@ class LiveBotPanel(QtWidgets.QWidget):
 
     async def _run(self) -> None:
         self.known_markets = await self.presenter.markets()
+        await self.presenter.start_watching()
         loop = asyncio.get_running_loop()
-        while True:
-            began = loop.time()
-            await self.poll_once()
-            await asyncio.sleep(max(0.05, self.interval_s - (loop.time() - began)))
+        try:
+            while True:
+                began = loop.time()
+                await self.poll_once()
+                await asyncio.sleep(max(0.05, self.interval_s - (loop.time() - began)))
+        finally:
+            self.presenter.stop_watching()
 
     async def _poll(self, market: str) -> None:
         quote = await self.presenter.quote(market)

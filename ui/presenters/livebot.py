@@ -2,7 +2,9 @@
 
 Calls: ``list_markets(priority=HIGH)`` once (a directory lookup, not trading data),
 ``get_ticker_data([market], priority=CRITICAL)`` per watched market and round, and
-``metrics_snapshot()`` for the recent CRITICAL figure every view shares.
+``metrics_snapshot()`` for the recent CRITICAL figure every view shares. While the bot
+watches markets it holds the backbone's CRITICAL reserve (``hold_critical_reserve()``),
+so a backfill running beside it cannot spend the calls its next request needs.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from backbone import Priority
 from ui.models.livebot import critical_summary, data_age_ms
 
 if TYPE_CHECKING:
-    from backbone import MarketDataBackbone
+    from backbone import MarketDataBackbone, ReserveLease
 
 PRIORITY = Priority.CRITICAL
 
@@ -39,6 +41,25 @@ class LiveBotPresenter:
 
     def __init__(self, backbone: MarketDataBackbone) -> None:
         self.backbone = backbone
+        self._reserve: ReserveLease | None = None
+
+    @property
+    def watching(self) -> bool:
+        """True between :meth:`start_watching` and :meth:`stop_watching`."""
+        return self._reserve is not None
+
+    async def start_watching(self) -> None:
+        """Hold the CRITICAL reserve for the bot and wait until bulk work has left it free."""
+        if self._reserve is None:
+            lease = self.backbone.hold_critical_reserve()
+            self._reserve = lease
+            await lease.ready()
+
+    def stop_watching(self) -> None:
+        """Give the reserve back to bulk work (idempotent)."""
+        reserve, self._reserve = self._reserve, None
+        if reserve is not None:
+            reserve.release()
 
     async def markets(self) -> set[str]:
         """Every listed market code (empty when the list cannot be had)."""
