@@ -24,7 +24,7 @@ STEPS = 10
 
 def synthetic_candles(n: int, seed: int = 7) -> Any:
     """``n`` one-minute candles of a random walk, as the backtest's candle columns."""
-    from ui.models.backtest.strategies import CandleColumns
+    from backbone import CandleColumns
 
     rng = np.random.default_rng(seed)
     close = 50_000_000.0 * np.exp(np.cumsum(rng.normal(0.0, 0.0015, n)))
@@ -32,7 +32,7 @@ def synthetic_candles(n: int, seed: int = 7) -> Any:
     high = np.maximum(open_, close) * (1 + rng.uniform(0, 0.001, n))
     low = np.minimum(open_, close) * (1 - rng.uniform(0, 0.001, n))
     start = (1_700_000_000_000 + 60_000 * np.arange(n)).astype(np.int64)
-    return CandleColumns(start, open_, high, low, close, rng.uniform(0.1, 3.0, n))
+    return CandleColumns.from_ohlcv(start, open_, high, low, close, rng.uniform(0.1, 3.0, n), market="KRW-BTC")
 
 
 def _sweep(key: str, x: tuple[str, float, float], y: tuple[str, float, float], candles: Any) -> dict[str, Any]:

@@ -8,8 +8,9 @@ import math
 import numpy as np
 import pytest
 
+from backbone import CandleColumns
 from ui.models.backtest.engine import IncrementalBacktest, run_backtest
-from ui.models.backtest.strategies import STRATEGIES, CandleColumns
+from ui.models.backtest.strategies import STRATEGIES
 
 
 def _candles(n: int = 2000, seed: int = 11, bar_ms: int = 60_000) -> CandleColumns:
@@ -19,7 +20,7 @@ def _candles(n: int = 2000, seed: int = 11, bar_ms: int = 60_000) -> CandleColum
     high = np.maximum(open_, close) * (1 + rng.uniform(0, 0.002, n))
     low = np.minimum(open_, close) * (1 - rng.uniform(0, 0.002, n))
     start = (1_700_000_000_000 + bar_ms * np.arange(n)).astype(np.int64)
-    return CandleColumns(start, open_, high, low, close, rng.uniform(1, 5, n))
+    return CandleColumns.from_ohlcv(start, open_, high, low, close, rng.uniform(1, 5, n), market="KRW-BTC")
 
 
 def reference_backtest(
@@ -89,7 +90,7 @@ def test_positions_never_look_ahead() -> None:
     candles = _candles(600)
     for strategy in STRATEGIES.values():
         full = strategy.positions(candles, strategy.defaults())
-        cut = CandleColumns(*(getattr(candles, f)[:400] for f in CandleColumns.__slots__))
+        cut = candles[:400]
         np.testing.assert_array_equal(strategy.positions(cut, strategy.defaults()), full[:400])
 
 
@@ -101,7 +102,7 @@ def test_incremental_run_over_chunks_equals_one_pass() -> None:
     for begin in range(0, 3000, 200):
         # overlapping chunk edges must not double-count bars
         part = slice(max(0, begin - 3), begin + 200)
-        run.add(CandleColumns(*(getattr(candles, f)[part] for f in CandleColumns.__slots__)))
+        run.add(candles[part])
     final = run.finish()
     one = run_backtest(candles, strategy.positions(candles, {"fast": 5, "slow": 40}),
                        fee=0.001, bar_seconds=60)
@@ -145,9 +146,22 @@ def test_a_costly_pass_spaces_out_the_next_so_the_loop_stays_mostly_free() -> No
 
     run = IncrementalBacktest(STRATEGIES["ma_cross"], {"fast": 5, "slow": 40}, fee=0.0, bar_seconds=60,
                               clock=lambda: next(readings))
-    parts = [CandleColumns(*(getattr(candles, f)[i : i + 300] for f in CandleColumns.__slots__)) for i in range(0, 1200, 300)]
+    parts = [candles[i : i + 300] for i in range(0, 1200, 300)]
     assert run.add(parts[0]) is not None  # t=0: the first pass runs (and takes 2 s)
     assert run.add(parts[1]) is None  # t=3: 1 s after a 2 s pass is too soon
     assert run.add(parts[2]) is None  # t=9.9: still under four times the pass
     assert run.add(parts[3]) is not None  # t=10.5: 8.5 s after the pass, it runs again
     assert run.bars == 1200 and run.result is not None and run.result.statistics.bars == 1200
+
+
+def test_engine_joins_the_backbones_candle_columns_keeping_series_and_values() -> None:
+    candles = _candles(900)
+    run = IncrementalBacktest(STRATEGIES["rsi"], {}, fee=0.001, bar_seconds=60, min_interval_s=0.0)
+    for begin in range(0, 900, 250):
+        run.add(candles[begin : begin + 250])
+    joined = run.candles()
+    assert isinstance(joined, CandleColumns)
+    assert (joined.market, joined.timeframe.code, len(joined)) == ("KRW-BTC", "1m", 900)
+    np.testing.assert_array_equal(joined.start_ms, candles.start_ms)
+    np.testing.assert_array_equal(joined.close, candles.close)
+    np.testing.assert_array_equal(joined.value, candles.value)

@@ -26,7 +26,7 @@ from ui.export import kst_text
 from ui.models.backtest.engine import BacktestResult, IncrementalBacktest
 from ui.models.backtest.runs import RUN_COLUMNS, BacktestRun, RunList
 from ui.models.backtest.settings import BacktestSettings
-from ui.models.backtest.strategies import STRATEGIES, CandleColumns
+from ui.models.backtest.strategies import STRATEGIES
 from ui.models.backtest.sweep import METRICS, ParameterSweep
 from ui.panel import ExportRows
 from ui.presenters.backtest import BacktestPresenter
@@ -35,7 +35,7 @@ from ui.timeframes import timeframe_seconds
 from ui.widgets import InlineMessage
 
 if TYPE_CHECKING:
-    from backbone import MarketDataBackbone
+    from backbone import CandleColumns, MarketDataBackbone
 
 log = logging.getLogger(__name__)
 SWEEP_SLICE_S = 0.02  # hand the loop back at least this often while a sweep computes

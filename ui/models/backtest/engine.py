@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from backbone import CandleColumns
 from ui.models.backtest.statistics import (
     Statistics,
     cagr,
@@ -28,7 +29,7 @@ from ui.models.backtest.statistics import (
     total_return,
     win_rate,
 )
-from ui.models.backtest.strategies import CandleColumns, Candles, Strategy
+from ui.models.backtest.strategies import Strategy
 from ui.models.indicators import FloatArray
 
 IntArray = NDArray[np.int64]
@@ -117,7 +118,7 @@ def simulate(close: FloatArray, positions: FloatArray, fee: float) -> tuple[Floa
     return bar_returns, np.cumprod(1.0 + bar_returns)
 
 
-def trade_table(candles: Candles, positions: FloatArray, fee: float) -> TradeTable:
+def trade_table(candles: CandleColumns, positions: FloatArray, fee: float) -> TradeTable:
     """Round trips from the bars where the position switches on and off, all at once."""
     long = positions > 0.5
     edges = np.diff(np.concatenate(([False], long, [False])).astype(np.int8))
@@ -136,7 +137,7 @@ def trade_table(candles: Candles, positions: FloatArray, fee: float) -> TradeTab
 
 
 def summarise(
-    candles: Candles, equity: FloatArray, positions: FloatArray, trades: TradeTable, bar_seconds: float
+    candles: CandleColumns, equity: FloatArray, positions: FloatArray, trades: TradeTable, bar_seconds: float
 ) -> Statistics:
     """The headline figures of one run."""
     close, start = candles.close, candles.start_ms
@@ -160,7 +161,7 @@ def summarise(
 
 
 def run_backtest(
-    candles: Candles, positions: FloatArray, *, fee: float, bar_seconds: float
+    candles: CandleColumns, positions: FloatArray, *, fee: float, bar_seconds: float
 ) -> BacktestResult:
     """Simulate holding ``positions`` (0..1 per bar) over ``candles`` with a proportional fee."""
     if not 0.0 <= fee < 1.0:
@@ -211,7 +212,10 @@ class IncrementalBacktest:
         self.fee = fee
         self.bar_seconds = bar_seconds
         self.min_interval_s = min_interval_s
-        self._parts: list[CandleColumns] = []
+        # Only the columns a strategy reads are kept: a chunk's other columns are let go
+        # as it arrives, so a million-bar run holds 56 bytes a bar, not the full record's.
+        self._parts: list[_Kept] = []
+        self._series: CandleColumns | None = None  # market and timeframe of the first chunk
         self._last_end_ms: int | None = None
         self._clock = clock
         self._last_run = -math.inf
@@ -220,19 +224,18 @@ class IncrementalBacktest:
 
     @property
     def bars(self) -> int:
-        return sum(len(p) for p in self._parts)
+        return sum(len(part[0]) for part in self._parts)
 
-    def add(self, chunk: Candles) -> BacktestResult | None:
+    def add(self, chunk: CandleColumns) -> BacktestResult | None:
         """Append a chunk (ascending; bars already seen are dropped); maybe re-run."""
-        columns = CandleColumns(*(getattr(chunk, f) for f in _COLUMNS))
-        if self._last_end_ms is not None and len(columns):
-            keep = columns.start_ms > self._last_end_ms
-            if not keep.all():
-                columns = CandleColumns(*(getattr(columns, f)[keep] for f in _COLUMNS))
-        if len(columns) == 0:
+        if self._last_end_ms is not None and len(chunk):
+            chunk = chunk[int(np.searchsorted(chunk.start_ms, self._last_end_ms, side="right")) :]
+        if len(chunk) == 0:
             return None
-        self._parts.append(columns)
-        self._last_end_ms = int(columns.start_ms[-1])
+        if self._series is None:
+            self._series = chunk[0:0]
+        self._parts.append((chunk.start_ms, chunk.open, chunk.high, chunk.low, chunk.close, chunk.volume, chunk.value))
+        self._last_end_ms = int(chunk.start_ms[-1])
         if self._clock() - self._last_run < max(self.min_interval_s, IDLE_PER_BUSY * self._last_cost):
             return None
         return self._run()
@@ -242,9 +245,17 @@ class IncrementalBacktest:
         return self._run()
 
     def candles(self) -> CandleColumns:
-        data = CandleColumns.concatenate(self._parts)
-        self._parts = [data] if len(data) else []
-        return data
+        """Every bar added so far as one ``CandleColumns`` (the chunks are joined once)."""
+        if self._series is None:
+            return CandleColumns.empty("", "1m")
+        if len(self._parts) != 1:
+            joined = tuple(np.concatenate(column) for column in zip(*self._parts, strict=True))
+            self._parts = [joined]
+        start_ms, open_, high, low, close, volume, value = self._parts[0]
+        return CandleColumns.from_ohlcv(
+            start_ms, open_, high, low, close, volume,
+            market=self._series.market, timeframe=self._series.timeframe, value=value,
+        )
 
     def _run(self) -> BacktestResult:
         began = self._clock()
@@ -256,4 +267,4 @@ class IncrementalBacktest:
         return self.result
 
 
-_COLUMNS = ("start_ms", "open", "high", "low", "close", "volume")
+_Kept = tuple[NDArray[np.int64], FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]

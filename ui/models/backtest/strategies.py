@@ -1,4 +1,4 @@
-"""The built-in trading strategies: each turns candle columns into a long/flat position.
+"""The built-in trading strategies: each turns the backbone's ``CandleColumns`` into a long/flat position.
 
 Pure numpy. A strategy reads only data up to and including bar ``t`` to decide
 the position held from the close of ``t`` to the close of ``t + 1``, so no
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from backbone import CandleColumns
 from ui.models.indicators import FloatArray, ema, rolling_max, rolling_min, rsi, sma
 
 
@@ -34,59 +34,9 @@ class Parameter:
     choices: tuple[str, ...] = ()
 
 
-class Candles(Protocol):
-    """The candle columns a strategy and the engine read, oldest first (the backbone's
-    ``CandleColumns`` and the local one below both qualify)."""
-
-    @property
-    def start_ms(self) -> NDArray[np.int64]: ...
-    @property
-    def open(self) -> FloatArray: ...
-    @property
-    def high(self) -> FloatArray: ...
-    @property
-    def low(self) -> FloatArray: ...
-    @property
-    def close(self) -> FloatArray: ...
-    @property
-    def volume(self) -> FloatArray: ...
-    def __len__(self) -> int: ...
-
-
 IndicatorCache = dict[tuple[str, int], FloatArray]
 """Indicator columns already computed over the same candles, by (name, period): a parameter
 sweep shares them between grid cells instead of recomputing each average."""
-
-
-@dataclass(frozen=True, slots=True)
-class CandleColumns:
-    """The candle data a strategy may read, oldest first."""
-
-    start_ms: NDArray[np.int64]
-    open: FloatArray
-    high: FloatArray
-    low: FloatArray
-    close: FloatArray
-    volume: FloatArray
-
-    def __len__(self) -> int:
-        return len(self.close)
-
-    @classmethod
-    def concatenate(cls, parts: list[CandleColumns]) -> CandleColumns:
-        """Join chunks in order (the caller keeps them ascending and disjoint)."""
-        if not parts:
-            return cls.empty()
-        if len(parts) == 1:
-            return parts[0]
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
-
-    @classmethod
-    def empty(cls) -> CandleColumns:
-        return cls(np.empty(0, np.int64), *(np.empty(0) for _ in range(5)))
-
-
-_FIELDS = ("start_ms", "open", "high", "low", "close", "volume")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +85,7 @@ class Strategy:
         return ", ".join(parts)
 
     def positions(
-        self, candles: Candles, values: Mapping[str, float], cache: IndicatorCache | None = None
+        self, candles: CandleColumns, values: Mapping[str, float], cache: IndicatorCache | None = None
     ) -> FloatArray:
         """Target position (1.0 long, 0.0 flat) at each bar's close. Pass one ``cache`` to
         several calls over the same candles to share their indicator columns."""
@@ -150,7 +100,7 @@ def _memo(cache: IndicatorCache, name: str, period: int, compute: Callable[[], F
     return cache[key]
 
 
-def _ma_cross(c: Candles, p: Mapping[str, float], cache: IndicatorCache) -> FloatArray:
+def _ma_cross(c: CandleColumns, p: Mapping[str, float], cache: IndicatorCache) -> FloatArray:
     name, average = ("ema", ema) if p["kind"] == 1 else ("sma", sma)
     fast_n, slow_n = int(p["fast"]), int(p["slow"])
     fast = _memo(cache, name, fast_n, lambda: average(c.close, fast_n))
@@ -159,7 +109,7 @@ def _ma_cross(c: Candles, p: Mapping[str, float], cache: IndicatorCache) -> Floa
         return np.where(fast > slow, 1.0, 0.0)
 
 
-def _rsi_reversion(c: Candles, p: Mapping[str, float], cache: IndicatorCache) -> FloatArray:
+def _rsi_reversion(c: CandleColumns, p: Mapping[str, float], cache: IndicatorCache) -> FloatArray:
     period = int(p["period"])
     value = _memo(cache, "rsi", period, lambda: rsi(c.close, period))
     with np.errstate(invalid="ignore"):
@@ -168,7 +118,7 @@ def _rsi_reversion(c: Candles, p: Mapping[str, float], cache: IndicatorCache) ->
     return _hold_between(enter, leave)
 
 
-def _breakout(c: Candles, p: Mapping[str, float], cache: IndicatorCache) -> FloatArray:
+def _breakout(c: CandleColumns, p: Mapping[str, float], cache: IndicatorCache) -> FloatArray:
     entry_n, exit_n = int(p["entry"]), int(p["exit"])
     # Compare with the channel of the bars *before* this one.
     upper = _memo(cache, "upper", entry_n, lambda: np.concatenate(([np.nan], rolling_max(c.high, entry_n)[:-1])))

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backbone import CandleColumns
 from ui.models.backtest.engine import simulate, summarise, trade_table
 from ui.models.backtest.statistics import Statistics
-from ui.models.backtest.strategies import Candles, IndicatorCache, Parameter, Strategy
+from ui.models.backtest.strategies import IndicatorCache, Parameter, Strategy
 from ui.models.indicators import FloatArray
 
 METRICS: dict[str, str] = {
@@ -73,7 +74,7 @@ class ParameterSweep:
         base: Mapping[str, float],
         x: SweepAxis,
         y: SweepAxis,
-        candles: Candles,
+        candles: CandleColumns,
         *,
         fee: float,
         bar_seconds: float,
