@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from backbone import CandleColumns
+from backbone.domain.candle_columns import CandleColumns
 from ui.models.backtest.statistics import (
     Statistics,
     cagr,

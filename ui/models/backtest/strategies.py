@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from backbone import CandleColumns
+from backbone.domain.candle_columns import CandleColumns
 from ui.models.indicators import FloatArray, ema, rolling_max, rolling_min, rsi, sma
 
 

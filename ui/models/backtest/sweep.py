@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backbone import CandleColumns
+from backbone.domain.candle_columns import CandleColumns
 from ui.models.backtest.engine import simulate, summarise, trade_table
 from ui.models.backtest.statistics import Statistics
 from ui.models.backtest.strategies import IndicatorCache, Parameter, Strategy
