@@ -50,12 +50,11 @@ MAX_ORDERBOOK_COUNT: Final = 30
 TRADE_DAYS_AGO: Final = range(1, 8)
 MAX_TRADE_DAYS_AGO: Final = TRADE_DAYS_AGO[-1]
 
-# Sliding-window width for the REST scheduler. A hair over one second absorbs the
-# spread between our send times and the server's receive times (a send is stamped
-# when the request really leaves, not when its token was granted), which is what
-# keeps a sustained budget from ever being counted as 11 by Upbit, even against a
-# strict one-second window; 10 per 1.03 s is 9.7 calls/s.
-RATE_WINDOW_S: Final = 1.03
+# Sliding-window width for the REST scheduler: Upbit's one second. A token stays spent until
+# one window after its call's answer came back, and the server counted the call before that,
+# so no margin for send-to-arrival delays is needed, whatever the load: 10 per (1 s + the
+# round trip) sustained, about 9.7 calls/s at 30 ms.
+RATE_WINDOW_S: Final = 1.0
 
 # WebSocket limits: connections per second per IP, request messages per connection.
 WS_CONNECTS_PER_S: Final = 5

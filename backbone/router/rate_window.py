@@ -1,9 +1,12 @@
 """The token window of one Upbit rate-limit group: what was spent, by us and by others.
 
 A :class:`RateWindow` is pure accounting on a clock the caller passes in; it never
-waits and never decides who goes next (that is the scheduler's job). It remembers
-the send time of every call of ours inside the last window, so no one-second span
-on the server can see more than the group's capacity from us, and it carries
+waits and never decides who goes next (that is the scheduler's job). A call of
+ours holds its token from the grant until one window after its answer (or
+failure) came back: the server counts a call when it *arrives*, which is after
+we sent it and before we hear back, however long the machine's load or the
+network delays it on the way. So no window on the server can see more than the
+group's capacity from us, whatever the delays, and it carries
 *foreign* sends: calls someone else on this address made, learnt from the
 ``Remaining-Req`` header of our own answers. A 429 fills the window and lowers
 the capacity for a while; a 418 blocks the group until the ban ends. A fresh
@@ -43,12 +46,20 @@ class RateBudget:
 
 
 class SendStamp:
-    """One send in the window; its time moves to the moment the request really left."""
+    """One call's token: ``at`` moves to the moment the request really left, ``answered_at`` is set
+    when its answer (or failure) came back; the token leaves the window one window after that.
+    """
 
-    __slots__ = ("at",)
+    __slots__ = ("answered_at", "at")
 
     def __init__(self, at: float) -> None:
         self.at = at
+        self.answered_at: float | None = None  # None while the call may still be on its way
+
+    def settle(self, now: float) -> None:
+        """The answer (or failure) is back: the server has counted this call by now. Idempotent."""
+        if self.answered_at is None:
+            self.answered_at = max(now, self.at)
 
 
 class RateWindow:
@@ -67,7 +78,7 @@ class RateWindow:
         self.limit_per_s = float(limit_per_s)
         self.capacity = int(limit_per_s)
         self.window_s = window_s
-        self._sends: deque[SendStamp] = deque()  # ours, in grant order
+        self._sends: list[SendStamp] = []  # ours, in flight or answered within the window
         self._foreign: list[float] = []  # the window taken as full after a 429, ascending
         self._foreign_level = 0  # other programs' calls in the server's window, by the last header
         self._foreign_sent_at = float("-inf")  # when the call that header answered was sent
@@ -122,7 +133,8 @@ class RateWindow:
     def next_change(self, now: float) -> float:
         """The earliest moment ``room`` can grow: a send leaves the window or a penalty ends."""
         self._purge(now)
-        heads = [self._sends[0].at] if self._sends else []
+        # A call still in flight frees nothing until it settles; its slot's release wakes the scheduler then.
+        heads = [s.answered_at for s in self._sends if s.answered_at is not None]
         heads += self._foreign[:1]
         wake = min(heads) + self.window_s if heads else now
         if self._penalty and self._penalty_until > now:
@@ -197,12 +209,12 @@ class RateWindow:
     # -- internals ------------------------------------------------------------
 
     def _purge(self, now: float) -> None:
-        # Leaving is tested as ``at + window <= now``, the very sum next_change wakes at,
-        # so a timer never fires a rounding error too early and finds nothing changed.
-        # A stamp moved later than the ones behind it leaves only with them: that errs safe.
+        # Leaving is tested as ``answered_at + window <= now``, the very sum next_change wakes
+        # at, so a timer never fires a rounding error too early and finds nothing changed.
         window = self.window_s
-        while self._sends and self._sends[0].at + window <= now:
-            self._sends.popleft()
+        self._sends = [
+            s for s in self._sends if s.answered_at is None or s.answered_at + window > now
+        ]
         gone = 0
         while gone < len(self._foreign) and self._foreign[gone] + window <= now:
             gone += 1

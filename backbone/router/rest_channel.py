@@ -196,8 +196,10 @@ class RestChannel:
         except aiohttp.ClientError as exc:
             raise ConnectionLostError(f"request to /{endpoint.path} failed: {exc}") from None
         finally:
-            # Answered or failed, the cold-start probe no longer holds the others back; any
-            # header is applied before the scheduler hands out the next token.
+            # Answered or failed, the server has counted the call by now: its token leaves the
+            # window one window from here. The cold-start probe no longer holds the others back;
+            # any header is applied before the scheduler hands out the next token.
+            stamp.settle(asyncio.get_running_loop().time())
             self._scheduler.answered(endpoint.group)
 
     def _interpret(

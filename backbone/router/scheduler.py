@@ -240,7 +240,9 @@ class Scheduler:
     async def slot(self, group: str, ticket: Ticket) -> AsyncIterator[SendStamp]:
         """Wait for a rate token of ``group`` and a concurrency place; hold the place inside.
 
-        The stamp's time may be moved to the moment the request really leaves.
+        The stamp's time may be moved to the moment the request really leaves; the
+        token stays spent until one window after the stamp settles (the caller
+        settles it when the answer arrives, the slot at the latest when it is left).
         Raises ``BannedError`` while the group is banned.
         """
         stamp = await self._acquire(group, ticket)
@@ -248,6 +250,7 @@ class Scheduler:
         try:
             yield stamp
         finally:
+            stamp.settle(_now())
             self._release(granted_as)
 
     # -- what the exchange told us -----------------------------------------------
@@ -375,8 +378,9 @@ class Scheduler:
         try:
             return await future
         except asyncio.CancelledError:
-            if future.done() and not future.cancelled():
-                self._release(ticket._granted_as or ticket.priority)  # granted, then abandoned
+            if future.done() and not future.cancelled() and future.exception() is None:
+                future.result().settle(loop.time())  # granted, then abandoned: nothing was sent
+                self._release(ticket._granted_as or ticket.priority)
             raise
         finally:
             ticket._entry = None
