@@ -51,7 +51,7 @@ from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.errors import BackboneError, InvalidInputError
 from backbone.domain.models import utc_now
 from backbone.domain.priority import Priority
-from backbone.router import ReserveLease, SchedulerPolicy, SmartRouter, Wait
+from backbone.router import WS_CANDLE_KINDS, ReserveLease, SchedulerPolicy, SmartRouter, Wait
 from backbone.router.endpoints import MAX_TRADE_COUNT
 from backbone.storage import MarketStore, MemoryCache
 
@@ -224,9 +224,13 @@ class MarketDataBackbone:
             if wanted is None and start is None:
                 wanted = DEFAULT_CANDLE_COUNT
             if chosen is Priority.CRITICAL:
-                answer = await critical_path.candles(self._router, market, tf, wanted, start, end, self._clock())
+                answer = await critical_path.candles(
+                    self._router, self._store, market, tf, wanted, start, end, self._clock()
+                )
+                layers = [LAYER_ROUTER, LAYER_STORAGE] if answer.channel == "websocket" else [LAYER_ROUTER]
                 return _Outcome(
-                    None, [LAYER_ROUTER], upstream_calls=answer.upstream_calls, channel="rest", candles=answer.candles
+                    None, layers, upstream_calls=answer.upstream_calls, channel=answer.channel,
+                    candles=answer.candles,
                 )
             request = CandleRequest(market, tf, wanted, start, end, chosen, fill_gaps)
             result = await self._coordinator.get_candles(
@@ -386,6 +390,22 @@ class MarketDataBackbone:
     def subscribe_trades(self, symbols: list[str] | str) -> Subscription:
         """Live trades for the given markets."""
         return Subscription(self._router, "trade", check_symbols(symbols, self._markets.codes))
+
+    def subscribe_candles(self, symbols: list[str] | str, timeframe: str) -> Subscription:
+        """Live candles (the forming one, as it changes) of a seconds or minutes timeframe.
+
+        While subscribed, CRITICAL ``get_candle_data`` up to now for these markets is
+        answered from the stream's newest candle plus stored closed candles, without a
+        REST call, whenever storage provably holds every closed candle asked for.
+        """
+        tf = check_timeframe(timeframe)
+        kind = WS_CANDLE_KINDS.get(tf.code)
+        if kind is None:
+            raise InvalidInputError(
+                "INVALID_TIMEFRAME", "timeframe",
+                f"timeframe {timeframe!r} has no live stream; allowed: {', '.join(WS_CANDLE_KINDS)}",
+            )
+        return Subscription(self._router, kind, check_symbols(symbols, self._markets.codes))
 
     async def list_markets(self, quote: str | None = None, priority: Priority | str = Priority.HIGH) -> BackboneResponse:
         """Markets the exchange lists (``market``, ``korean_name``, ``english_name``, ``market_event``)."""

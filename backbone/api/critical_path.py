@@ -1,7 +1,10 @@
 """The critical path: straight to Layer 1, no storage, no queue.
 
 A live bot's ticker or order book comes from a fresh WebSocket snapshot when
-one exists, otherwise from REST with the tokens reserved for CRITICAL.
+one exists, otherwise from REST with the tokens reserved for CRITICAL. Its
+candles come from the candle stream plus storage when a stream is subscribed
+and storage provably holds every closed candle before the stream's newest one;
+otherwise from REST, page by page.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from typing import Any
 
 from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.candle_range import count_end, range_slots
+from backbone.domain.clock import ms_to_utc
 from backbone.domain.errors import InvalidInputError
 from backbone.domain.models import Candle
 from backbone.domain.priority import Priority
 from backbone.domain.timeframes import Timeframe
 from backbone.router import SmartRouter
 from backbone.router.endpoints import MAX_CANDLE_COUNT, MAX_TRADE_COUNT
+from backbone.storage import MarketStore
 
 CRITICAL_MAX_CANDLES = 1_000  # five exchange pages: what a live bot needs, bounded
 
@@ -33,6 +38,7 @@ class CriticalAnswer:
 class CriticalCandles:
     candles: CandleColumns
     upstream_calls: int
+    channel: str = "rest"
 
 
 async def quotes(router: SmartRouter, kind: str, symbols: list[str]) -> CriticalAnswer:
@@ -50,6 +56,7 @@ async def trades(router: SmartRouter, symbol: str, count: int) -> CriticalAnswer
 
 async def candles(
     router: SmartRouter,
+    store: MarketStore,
     symbol: str,
     timeframe: Timeframe,
     count: int | None,
@@ -59,9 +66,11 @@ async def candles(
 ) -> CriticalCandles:
     """The latest ``count`` candles before ``end``, or those starting in ``[start, end)``.
 
-    Fetched page by page backwards straight from the exchange and never stored. A
-    live bot needs recent candles, so at most ``CRITICAL_MAX_CANDLES`` may be asked;
-    longer histories belong on HIGH or NORMAL, which store what they fetch.
+    Up to the exchange's now, with a live candle stream subscribed, answered from the
+    stream and storage (see :func:`_from_stream`); otherwise fetched page by page
+    backwards straight from the exchange and never stored. A live bot needs recent
+    candles, so at most ``CRITICAL_MAX_CANDLES`` may be asked; longer histories belong
+    on HIGH or NORMAL, which store what they fetch.
     """
     first: datetime | None = None
     if start is not None:
@@ -87,6 +96,10 @@ async def candles(
                 "ask HIGH or NORMAL for longer histories",
             )
         to = None if end is None else count_end(timeframe, end, now)
+    if end is None:
+        streamed = await _from_stream(router, store, symbol, timeframe, wanted, first)
+        if streamed is not None:
+            return CriticalCandles(streamed, 0, "websocket")
     collected: dict[datetime, Candle] = {}
     calls = 0
     while len(collected) < wanted:
@@ -103,3 +116,39 @@ async def candles(
             break
     ordered = CandleColumns.from_candles(symbol, timeframe, list(collected.values()))
     return CriticalCandles(ordered.last(wanted), calls)
+
+
+async def _from_stream(
+    router: SmartRouter,
+    store: MarketStore,
+    symbol: str,
+    timeframe: Timeframe,
+    wanted: int,
+    first: datetime | None,
+) -> CandleColumns | None:
+    """The newest candles from the live stream's candle plus stored closed ones, or None.
+
+    Exact only when nothing can be missing: the stream is confirmed current (so no newer
+    candle exists), storage's coverage spans every slot from the oldest candle returned
+    up to the stream's candle (so no closed candle is missing), and the stream still
+    shows the same candle after storage answered (a slot that closed meanwhile would
+    leave a hole). ``first`` set: the candles from ``first`` on; else the newest ``wanted``.
+    """
+    live = router.live_candle(symbol, timeframe)
+    if live is None or (first is not None and live.start < first):
+        return None
+    if first is not None:
+        closed = await store.read_candles(symbol, timeframe, first, live.start)
+        oldest = first
+    else:
+        closed = await store.read_latest_candles(symbol, timeframe, live.start, wanted - 1)
+        if len(closed) < wanted - 1:
+            return None  # storage does not reach back far enough
+        oldest = ms_to_utc(int(closed.start_ms[0])) if len(closed) else live.start
+    if oldest < live.start and await store.missing(symbol, timeframe, oldest, live.start):
+        return None
+    now_live = router.live_candle(symbol, timeframe)
+    if now_live is None or now_live.start != live.start:
+        return None
+    newest = CandleColumns.from_candles(symbol, timeframe, [now_live])
+    return CandleColumns.concat([closed, newest])

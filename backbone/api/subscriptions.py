@@ -10,7 +10,7 @@ from backbone.router import SmartRouter
 
 
 class Subscription:
-    """Live ticker, order book or trade updates for a set of markets.
+    """Live ticker, order book, trade or candle updates for a set of markets.
 
     Use as ``async with bb.subscribe_ticker(["KRW-BTC"]) as stream: async for t in stream``;
     plain ``async for`` works too and unsubscribes when the loop ends. Each item is

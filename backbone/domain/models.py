@@ -97,7 +97,7 @@ class Candle:
     @classmethod
     def from_upbit(cls, raw: Mapping[str, Any], timeframe: Timeframe) -> Candle:
         return cls(
-            market=raw["market"],
+            market=raw.get("market") or raw["code"],  # WebSocket messages say ``code``
             timeframe=timeframe,
             start=parse_upbit_naive(raw["candle_date_time_utc"]),
             open=float(raw["opening_price"]),

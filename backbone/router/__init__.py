@@ -9,6 +9,7 @@ from backbone.router.endpoints import (
     DEFAULT_LIMITS_PER_S,
     ENDPOINTS,
     GROUPS,
+    WS_CANDLE_KINDS,
     Endpoint,
 )
 from backbone.router.rate_window import RateBudget
@@ -22,6 +23,7 @@ __all__ = [
     "DEFAULT_LIMITS_PER_S",
     "ENDPOINTS",
     "GROUPS",
+    "WS_CANDLE_KINDS",
     "CandlePage",
     "Endpoint",
     "RateBudget",

@@ -61,7 +61,14 @@ WS_CONNECTS_PER_S: Final = 5
 WS_MESSAGES_PER_S: Final = 5
 WS_MESSAGES_PER_MIN: Final = 100
 WS_IDLE_CLOSE_S: Final = 120.0
-WS_KINDS: Final[tuple[str, ...]] = ("ticker", "orderbook", "trade")
+WS_QUOTE_KINDS: Final[tuple[str, ...]] = ("ticker", "orderbook", "trade")
+# Candle streams by timeframe code: Upbit streams seconds and minute candles only.
+WS_CANDLE_KINDS: Final = MappingProxyType(
+    {code: f"candle.{code}" for code in ("1s", "1m", "3m", "5m", "10m", "15m", "30m", "60m", "240m")}
+)
+WS_KINDS: Final[tuple[str, ...]] = (*WS_QUOTE_KINDS, *WS_CANDLE_KINDS.values())
 
 # How old a WebSocket snapshot may be and still answer a request instead of REST.
-DEFAULT_FRESHNESS_S: Final = MappingProxyType({"ticker": 1.0, "orderbook": 0.5, "trade": 2.0})
+DEFAULT_FRESHNESS_S: Final = MappingProxyType(
+    {"ticker": 1.0, "orderbook": 0.5, "trade": 2.0} | dict.fromkeys(WS_CANDLE_KINDS.values(), 2.0)
+)

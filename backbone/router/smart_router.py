@@ -35,6 +35,7 @@ from backbone.router.endpoints import (
     MAX_ORDERBOOK_COUNT,
     MAX_TRADE_COUNT,
     TRADE_DAYS_AGO,
+    WS_CANDLE_KINDS,
     WS_KINDS,
 )
 from backbone.router.rate_window import RateBudget
@@ -336,7 +337,7 @@ class SmartRouter:
         for a market not yet streamed also subscribes it for next time.
         Trades over WebSocket are those seen since subscribing, newest first.
         """
-        kind = check.stream_kind(kind)
+        kind = check.quote_kind(kind)
         codes = check.market_codes(markets)
         priority = Priority.parse(priority)
         started = time.perf_counter()
@@ -403,6 +404,22 @@ class SmartRouter:
             self._ws.add(kind, new)
 
     # -- WebSocket ------------------------------------------------------------
+
+    def live_candle(self, market: str, timeframe: Timeframe) -> Candle | None:
+        """The newest candle of a subscribed candle stream, if the live connection confirms it.
+
+        Confirmed means no message for this stream can be missing: it came on the live
+        connection, and that connection carried it or later traffic within the kind's
+        freshness budget, so a newer trade would have produced a newer message by now.
+        None when the timeframe has no stream, nobody streams it, or it is not fresh.
+        """
+        kind = WS_CANDLE_KINDS.get(timeframe.code)
+        if kind is None or not self._ws.is_subscribed(kind, market):
+            return None
+        fresh = self._store.fresh(kind, market, self._freshness[kind], time.monotonic())
+        if fresh is None or not isinstance(fresh.value, Candle):
+            return None
+        return fresh.value
 
     async def subscribe(self, kind: str, markets: Sequence[str]) -> None:
         """Stream ``kind`` for ``markets`` (reference counted; pair with :meth:`unsubscribe`)."""

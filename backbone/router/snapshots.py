@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
-from backbone.domain.models import Orderbook, Ticker, Trade
+from backbone.domain.models import Candle, Orderbook, Ticker, Trade
 
-StreamValue = Ticker | Orderbook | Trade
+StreamValue = Ticker | Orderbook | Trade | Candle
 
 DEFAULT_TRADE_RING = 100  # recent trades kept per market
 DEFAULT_QUEUE_SIZE = 256  # updates buffered per subscriber before the oldest is dropped

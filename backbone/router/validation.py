@@ -8,7 +8,7 @@ from datetime import datetime
 
 from backbone.domain.errors import InvalidInputError
 from backbone.domain.vocabulary import parse_count, parse_market, parse_markets, require_time
-from backbone.router.endpoints import WS_KINDS
+from backbone.router.endpoints import WS_KINDS, WS_QUOTE_KINDS
 
 _TIME_OF_DAY = re.compile(r"^\d{2}:?\d{2}:?\d{2}$")
 
@@ -44,9 +44,15 @@ def time_of_day(value: str, field: str = "to") -> str:
     return value
 
 
-def stream_kind(value: str) -> str:
-    if value not in WS_KINDS:
+def stream_kind(value: str, allowed: Sequence[str] = WS_KINDS) -> str:
+    """A WebSocket stream kind out of ``allowed`` (every kind the channel carries by default)."""
+    if value not in allowed:
         raise InvalidInputError(
-            "INVALID_KIND", "kind", f"kind {value!r} is not one of: {', '.join(WS_KINDS)}"
+            "INVALID_KIND", "kind", f"kind {value!r} is not one of: {', '.join(allowed)}"
         )
     return value
+
+
+def quote_kind(value: str) -> str:
+    """A kind :meth:`SmartRouter.request` answers: ticker, orderbook or trade."""
+    return stream_kind(value, WS_QUOTE_KINDS)

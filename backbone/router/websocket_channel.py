@@ -1,4 +1,4 @@
-"""The WebSocket channel: one connection carrying ticker, orderbook and trade streams.
+"""The WebSocket channel: one connection carrying ticker, orderbook, trade and candle streams.
 
 Upbit replaces the whole subscription set whenever a new request arrives on a
 connection, so the channel always sends the *complete* set it wants, built
@@ -20,16 +20,20 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 import aiohttp
 
-from backbone.domain.models import Orderbook, Ticker, Trade
+from backbone.domain.models import Candle, Orderbook, Ticker, Trade
+from backbone.domain.timeframes import TIMEFRAMES
 from backbone.router.endpoints import (
+    WS_CANDLE_KINDS,
     WS_CONNECTS_PER_S,
     WS_KINDS,
     WS_MESSAGES_PER_MIN,
     WS_MESSAGES_PER_S,
+    WS_QUOTE_KINDS,
 )
 from backbone.router.snapshots import SnapshotStore, StreamValue
 from backbone.router.stats import StatsRecorder
@@ -40,7 +44,7 @@ _PARSERS: Mapping[str, Callable[[Mapping[str, Any]], StreamValue]] = {
     "ticker": Ticker.from_upbit,
     "orderbook": Orderbook.from_upbit,
     "trade": Trade.from_upbit,
-}
+} | {kind: partial(Candle.from_upbit, timeframe=TIMEFRAMES[code]) for code, kind in WS_CANDLE_KINDS.items()}
 
 
 class _PacedWindow:
@@ -113,10 +117,14 @@ class WebSocketChannel:
         return self._wanted[kind][market] > 0
 
     def subscriptions(self) -> dict[str, list[str]]:
-        """The complete set this channel wants, per kind (sorted codes)."""
+        """The complete set this channel wants, per kind (sorted codes).
+
+        The quote kinds are always listed; a candle kind only while something streams it.
+        """
         return {
             kind: sorted(c for c, n in codes.items() if n > 0)
             for kind, codes in self._wanted.items()
+            if kind in WS_QUOTE_KINDS or codes
         }
 
     def add(self, kind: str, markets: Iterable[str]) -> None:
