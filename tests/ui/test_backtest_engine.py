@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
 
 from backbone import CandleColumns
-from ui.models.backtest.engine import IncrementalBacktest, run_backtest
+from ui.models.backtest.engine import IncrementalBacktest, run_backtest, simulate
 from ui.models.backtest.strategies import STRATEGIES
 
 
@@ -165,3 +166,18 @@ def test_engine_joins_the_backbones_candle_columns_keeping_series_and_values() -
     np.testing.assert_array_equal(joined.start_ms, candles.start_ms)
     np.testing.assert_array_equal(joined.close, candles.close)
     np.testing.assert_array_equal(joined.value, candles.value)
+
+
+def test_simulate_holds_at_most_three_bar_columns_at_once() -> None:
+    # A million-bar backtest re-runs this while history streams in: each extra
+    # temporary column is 8 MB of peak memory, so the count is the rule.
+    candles = _candles(100_000)
+    positions = STRATEGIES["ma_cross"].positions(candles, {"fast": 5, "slow": 40})
+    tracemalloc.start()
+    try:
+        simulate(candles.close, positions, 0.001)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    column = candles.close.nbytes
+    assert peak < 3.5 * column, f"peak {peak / column:.1f} columns"

@@ -109,13 +109,21 @@ class BacktestResult:
 
 def simulate(close: FloatArray, positions: FloatArray, fee: float) -> tuple[FloatArray, FloatArray]:
     """Each bar's net return and the equity curve of holding ``positions`` (0..1 per bar)."""
-    n = len(close)
-    price_return = np.zeros(n)
-    price_return[1:] = close[1:] / close[:-1] - 1.0
-    held = np.concatenate(([0.0], positions[:-1]))  # position carried into each bar
-    turnover = np.abs(np.diff(np.concatenate(([0.0], positions))))
-    bar_returns = held * price_return - fee * turnover
-    return bar_returns, np.cumprod(1.0 + bar_returns)
+    # Computed in place: over a million bars each temporary column is 8 MB, and the
+    # engine re-runs this while history streams in.
+    bar_returns = np.zeros(len(close))
+    moved = bar_returns[1:]
+    np.divide(close[1:], close[:-1], out=moved)
+    moved -= 1.0
+    moved *= positions[:-1]  # the position carried into each bar (flat into the first)
+    turnover = np.diff(positions, prepend=0.0)
+    np.abs(turnover, out=turnover)
+    turnover *= fee
+    bar_returns -= turnover
+    del turnover
+    equity = bar_returns + 1.0
+    np.cumprod(equity, out=equity)
+    return bar_returns, equity
 
 
 def trade_table(candles: CandleColumns, positions: FloatArray, fee: float) -> TradeTable:
@@ -142,7 +150,6 @@ def summarise(
     """The headline figures of one run."""
     close, start = candles.close, candles.start_ms
     days = span_days(start, bar_seconds)
-    held = np.concatenate(([0.0], positions[:-1]))
     return Statistics(
         total_return=total_return(equity),
         buy_and_hold_return=float(close[-1] / close[0] - 1.0),
@@ -153,7 +160,8 @@ def summarise(
         bars=len(close),
         profit_factor=profit_factor(trades.net_return),
         cagr=cagr(float(equity[-1]), days),
-        exposure=float(np.mean(held > 0.5)),
+        # Share of bars held long: a bar carries the previous bar's position.
+        exposure=float(np.count_nonzero(positions[:-1] > 0.5)) / len(positions),
         average_trade=float(np.mean(trades.net_return)) if len(trades) else 0.0,
         average_holding_s=float(np.mean(trades.holding_ms)) / 1000.0 if len(trades) else 0.0,
         days=days,
@@ -259,6 +267,7 @@ class IncrementalBacktest:
 
     def _run(self) -> BacktestResult:
         began = self._clock()
+        self.result = None  # let the previous pass's columns go before this one allocates
         data = self.candles()
         positions = self.strategy.positions(data, self.parameters)
         self.result = run_backtest(data, positions, fee=self.fee, bar_seconds=self.bar_seconds)
