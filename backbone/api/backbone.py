@@ -51,6 +51,7 @@ from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.errors import BackboneError, InvalidInputError
 from backbone.domain.models import utc_now
 from backbone.domain.priority import Priority
+from backbone.domain.timeframes import Timeframe
 from backbone.router import WS_CANDLE_KINDS, ReserveLease, SchedulerPolicy, SmartRouter, Wait
 from backbone.router.endpoints import MAX_TRADE_COUNT
 from backbone.storage import MarketStore, MemoryCache
@@ -154,6 +155,7 @@ class MarketDataBackbone:
         self._started = False
         self._stopped = False
         self._process = psutil.Process()
+        self._writes: set[asyncio.Task[None]] = set()  # CRITICAL pages being stored after the answer
 
     # -- lifecycle -------------------------------------------------------
 
@@ -173,7 +175,22 @@ class MarketDataBackbone:
             return
         self._stopped = True
         await self._router.stop()
+        await asyncio.gather(*self._writes)
         await self._store.close()
+
+    def _store_later(self, market: str, timeframe: Timeframe, closed: critical_path.ClosedCandles) -> None:
+        """Store what a CRITICAL request fetched after answering it, off the request's path."""
+
+        async def write() -> None:
+            try:
+                await self._store.write_candles(market, timeframe, closed.candles, closed.covered)
+            except BackboneError as error:
+                log.warning("could not store %s %s candles a CRITICAL request fetched: %s",
+                            market, timeframe.code, error)
+
+        task = asyncio.get_running_loop().create_task(write())
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
 
     async def __aenter__(self) -> MarketDataBackbone:
         await self.start()
@@ -227,6 +244,8 @@ class MarketDataBackbone:
                 answer = await critical_path.candles(
                     self._router, self._store, market, tf, wanted, start, end, self._clock()
                 )
+                if answer.closed is not None:
+                    self._store_later(market, tf, answer.closed)
                 layers = [LAYER_ROUTER, LAYER_STORAGE] if answer.channel == "websocket" else [LAYER_ROUTER]
                 return _Outcome(
                     None, layers, upstream_calls=answer.upstream_calls, channel=answer.channel,

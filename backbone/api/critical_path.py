@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from backbone.domain.candle_columns import CandleColumns
-from backbone.domain.candle_range import count_end, range_slots
-from backbone.domain.clock import ms_to_utc
+from backbone.domain.candle_range import closed_end, count_end, range_slots
+from backbone.domain.clock import ms_to_utc, utc_to_ms
 from backbone.domain.errors import InvalidInputError
 from backbone.domain.models import Candle
 from backbone.domain.priority import Priority
@@ -35,10 +35,19 @@ class CriticalAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class ClosedCandles:
+    """Closed candles the exchange just gave, complete over ``covered``: worth storing."""
+
+    candles: CandleColumns
+    covered: tuple[datetime, datetime]
+
+
+@dataclass(frozen=True, slots=True)
 class CriticalCandles:
     candles: CandleColumns
     upstream_calls: int
     channel: str = "rest"
+    closed: ClosedCandles | None = None
 
 
 async def quotes(router: SmartRouter, kind: str, symbols: list[str]) -> CriticalAnswer:
@@ -102,10 +111,15 @@ async def candles(
             return CriticalCandles(streamed, 0, "websocket")
     collected: dict[datetime, Candle] = {}
     calls = 0
+    up_to_now = to is None
+    exchange_time: datetime | None = None
+    oldest: datetime | None = None  # pages are contiguous back to here
     while len(collected) < wanted:
         ask = min(MAX_CANDLE_COUNT, wanted - len(collected)) if first is None else MAX_CANDLE_COUNT
         page = await router.fetch_candles(symbol, timeframe, count=ask, to=to, priority=Priority.CRITICAL)
         calls += 1
+        exchange_time = exchange_time or page.exchange_time
+        oldest = page[0].start if page else oldest
         for candle in page:
             if first is None or candle.start >= first:
                 collected[candle.start] = candle
@@ -115,7 +129,28 @@ async def candles(
         if first is not None and to <= first:
             break
     ordered = CandleColumns.from_candles(symbol, timeframe, list(collected.values()))
-    return CriticalCandles(ordered.last(wanted), calls)
+    closed = _closed_part(ordered, timeframe, oldest, first, exchange_time) if up_to_now else None
+    return CriticalCandles(ordered.last(wanted), calls, closed=closed)
+
+
+def _closed_part(
+    ordered: CandleColumns,
+    timeframe: Timeframe,
+    oldest: datetime | None,
+    first: datetime | None,
+    exchange_time: datetime | None,
+) -> ClosedCandles | None:
+    """The closed candles of pages fetched back from the exchange's now: complete from the
+    oldest page's first candle (or ``first``, below which nothing was kept) to what the
+    exchange's clock says has closed. Stored, they let the next CRITICAL request for a
+    streamed market be answered from the stream and storage."""
+    if oldest is None:
+        return None
+    start = oldest if first is None else max(oldest, first)
+    end = closed_end(timeframe, exchange_time, start)
+    if end <= start:
+        return None
+    return ClosedCandles(ordered.between(utc_to_ms(start), utc_to_ms(end)), (start, end))
 
 
 async def _from_stream(

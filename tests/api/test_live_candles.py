@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -58,18 +59,33 @@ async def test_without_complete_storage_or_a_stream_critical_candles_go_to_rest(
     async with backbone.subscribe_candles("KRW-BTC", "240m") as stream:
         await anext(stream)
         # Nothing stored yet: the stream alone cannot prove the closed candles.
-        answer = await backbone.get_candle_data("KRW-BTC", "240m", count=20, priority=Priority.CRITICAL)
+        answer = await backbone.get_candle_data("KRW-BTC", "240m", count=5, priority=Priority.CRITICAL)
         assert answer.metadata.channel == "rest" and candle_calls(simulator) == 1
-        recent = H4.shift(H4.floor(utc_now()), -9)
-        await backbone.get_candle_data("KRW-BTC", "240m", start_time=recent, priority=Priority.NORMAL)
-        calls = candle_calls(simulator)
-        # Storage reaches back 9 closed candles, not 19: still REST.
+        await asyncio.gather(*backbone._writes)
+        # Storage now reaches back 4 closed candles, not 19: still REST.
         answer = await backbone.get_candle_data("KRW-BTC", "240m", count=20, priority=Priority.CRITICAL)
-        assert answer.metadata.channel == "rest" and candle_calls(simulator) == calls + 1
-    calls = candle_calls(simulator)
+        assert answer.metadata.channel == "rest" and candle_calls(simulator) == 2
+        await asyncio.gather(*backbone._writes)
     # Unsubscribed: no live candle to trust, whatever storage holds.
     answer = await backbone.get_candle_data("KRW-BTC", "240m", count=5, priority=Priority.CRITICAL)
-    assert answer.metadata.channel == "rest" and candle_calls(simulator) == calls + 1
+    assert answer.metadata.channel == "rest" and candle_calls(simulator) == 3
+
+
+async def test_a_running_bot_needs_rest_once_then_the_stream_and_what_that_call_stored(
+    simulator: ExchangeSimulator, backbone: MarketDataBackbone
+) -> None:
+    async with backbone.subscribe_candles("KRW-ETH", "240m") as stream:
+        await anext(stream)
+        simulator.stats.reset()
+        first = await backbone.get_candle_data("KRW-ETH", "240m", count=20, priority=Priority.CRITICAL)
+        assert first.metadata.channel == "rest" and candle_calls(simulator) == 1
+        await asyncio.gather(*backbone._writes)  # the closed candles it fetched, stored after answering
+        for _ in range(3):
+            again = await backbone.get_candle_data("KRW-ETH", "240m", count=20, priority=Priority.CRITICAL)
+            assert again.metadata.channel == "websocket"
+            assert again.candles is not None and first.candles is not None
+            assert again.candles[:-1].equals(first.candles[:-1])
+        assert candle_calls(simulator) == 1
 
 
 async def test_a_timeframe_without_a_stream_is_refused_by_name(backbone: MarketDataBackbone) -> None:
