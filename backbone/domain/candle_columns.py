@@ -285,8 +285,7 @@ class CandleColumns:
         n = len(self)
         if n == 0:
             return []
-        utc = _naive_strings(self.start_ms)
-        kst = _naive_strings(self.start_ms + KST_OFFSET_MS)
+        utc, kst = _utc_and_kst_strings(self.start_ms)
         market = self.market
         rows = zip(
             utc,
@@ -393,7 +392,28 @@ assert set(_RECORD_FIELDS) | {"start_ms"} == set(COLUMN_DTYPES)
 assert [f.name for f in fields(CandleColumns)][2:] == list(COLUMN_DTYPES)
 
 
+def _utc_and_kst_strings(start_ms: IntArray) -> tuple[list[str], list[str]]:
+    """Each start's zone-less UTC and KST text, sharing the strings the two have in common.
+
+    Over a run of minute candles the KST text of one candle is the UTC text of the
+    candle nine hours later, so all but nine hours of strings are written once.
+    """
+    utc = _naive_text(start_ms)
+    kst_ms = start_ms + KST_OFFSET_MS
+    later = np.searchsorted(start_ms, kst_ms)
+    found = start_ms[np.minimum(later, start_ms.shape[0] - 1)] == kst_ms
+    kst = np.empty(start_ms.shape[0], dtype=object)
+    kst[found] = utc[later[found]]
+    kst[~found] = _naive_text(kst_ms[~found])
+    return utc.tolist(), kst.tolist()
+
+
 def _naive_strings(start_ms: IntArray) -> list[str]:
+    """``yyyy-MM-ddTHH:mm:ss`` for every instant, as a list."""
+    return _naive_text(start_ms).tolist()  # type: ignore[no-any-return]
+
+
+def _naive_text(start_ms: IntArray) -> NDArray[np.object_]:
     """``yyyy-MM-ddTHH:mm:ss`` for every instant at once.
 
     Candles of one series share few days and few times of day, so each distinct day
@@ -401,7 +421,7 @@ def _naive_strings(start_ms: IntArray) -> list[str]:
     than formatting every instant.
     """
     if not start_ms.shape[0]:
-        return []
+        return np.empty(0, dtype=object)
     seconds = start_ms // 1000
     days = seconds // 86_400
     first = int(days.min())
@@ -412,7 +432,7 @@ def _naive_strings(start_ms: IntArray) -> list[str]:
         text = day_text[days - first] + _WHOLE_MINUTE_TEXT[of_day // 60]
     else:
         text = day_text[days - first] + _MINUTE_TEXT[of_day // 60] + _SECOND_TEXT[of_day % 60]
-    return text.tolist()  # type: ignore[no-any-return]
+    return text  # type: ignore[no-any-return]
 
 
 _MINUTE_TEXT = np.asarray([f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60)], dtype=object)

@@ -46,6 +46,16 @@ def test_upbit_dicts_are_exactly_what_candle_to_upbit_gives(code: str) -> None:
         assert list(mine) == list(theirs)
 
 
+@pytest.mark.parametrize(("code", "count"), [("1m", 700), ("3m", 400), ("1s", 40_000)])
+def test_time_texts_shared_between_utc_and_kst_are_each_candles_own(code: str, count: int) -> None:
+    # Longer than nine hours: most KST texts reuse the UTC text of a later candle.
+    candles = _candles(code, count)
+    dicts = CandleColumns.from_candles("KRW-BTC", code, candles).to_upbit()
+    assert [(d["candle_date_time_utc"], d["candle_date_time_kst"]) for d in dicts] == [
+        (c.to_upbit()["candle_date_time_utc"], c.to_upbit()["candle_date_time_kst"]) for c in candles
+    ]
+
+
 def test_round_trip_through_candle_records_is_lossless() -> None:
     candles = _candles("1d", 10, filled_at=3)
     assert CandleColumns.from_candles("KRW-BTC", "1d", candles).to_candles() == candles
