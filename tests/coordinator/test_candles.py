@@ -291,23 +291,23 @@ async def test_cancelling_the_task_propagates_and_keeps_stored_pages(
 ) -> None:
     end = past_end()
     start = end - timedelta(days=2)
-    pages_started = 0
     some_stored = asyncio.Event()
 
-    async def count_pages() -> None:
-        nonlocal pages_started
-        pages_started += 1
-        if pages_started >= 8:
+    def on_progress(event: Any) -> None:
+        if event.pages_done >= 1:  # a page arrived and was stored
             some_stored.set()
 
     request = CandleRequest(BTC, M1, start=start, end=end)
-    task = asyncio.create_task(coordinator.get_candles(request, before_page=count_pages))
+    task = asyncio.create_task(coordinator.get_candles(request, progress=on_progress))
     await some_stored.wait()
-    await asyncio.sleep(0.05)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await asyncio.sleep(0.2)
+    # A page being written when the task was cancelled finishes its write; the others stop.
+    for _ in range(1000):
+        if coordinator.inflight_pages() == 0:
+            break
+        await asyncio.sleep(0.01)
     assert coordinator.inflight_pages() == 0
     assert await store.covered_ranges(BTC, M1) != []
 
@@ -378,17 +378,26 @@ async def test_leaving_a_stream_early_stops_its_pages(simulator: Any, coordinato
 
 
 async def test_a_candle_that_closed_since_it_was_cached_as_forming_comes_final_from_the_exchange(
-    simulator: Any, coordinator: Coordinator
+    simulator: Any, router: SmartRouter, store: MarketStore
 ) -> None:
     seconds = TIMEFRAMES["1s"]
+    # One clock for the exchange, the coordinator and the memory cache, moved by the test:
+    # the second closes when the test says so, not when a loaded machine gets round to it.
+    exchange = ExchangeClock(M1.floor(utc_now()) - timedelta(minutes=30, milliseconds=-400))
+    simulator.rest.clock = exchange
+    cache = MemoryCache(clock=lambda: exchange.ms / 1000)
+    coordinator = Coordinator(router, store, cache, clock=lambda: ms_to_utc(exchange.ms))
     request = CandleRequest(BTC, seconds, count=5)
-    first = await coordinator.get_candles(request)
-    forming = first.candles.to_candles()[-1].start
-    # Let that second close, well within the memory cache's budget.
-    closed_in = (forming + timedelta(seconds=1) - utc_now()).total_seconds()
-    await asyncio.sleep(max(closed_in, 0.0) + 0.05)
+    try:
+        first = await coordinator.get_candles(request)
+        forming = first.candles.to_candles()[-1].start
+        assert forming == seconds.floor(ms_to_utc(exchange.ms))
+        # That second closes, well within the memory cache's budget.
+        exchange.advance(1.2)
 
-    again = await coordinator.get_candles(request)
+        again = await coordinator.get_candles(request)
+    finally:
+        await coordinator.close()
 
     truth = await direct_candles(simulator, BTC, seconds, forming, forming + timedelta(seconds=1))
     held = next(c for c in again.candles.to_candles() if c.start == forming)
