@@ -385,6 +385,18 @@ async def test_a_candle_that_closed_since_it_was_cached_as_forming_comes_final_f
     # the second closes when the test says so, not when a loaded machine gets round to it.
     exchange = ExchangeClock(M1.floor(utc_now()) - timedelta(minutes=30, milliseconds=-400))
     simulator.rest.clock = exchange
+    # A second whose candle still changes after this moment, so a stale copy would show.
+    for _ in range(60):
+        second = seconds.floor(ms_to_utc(exchange.ms))
+        partial = await direct_candles(simulator, BTC, seconds, second, second + timedelta(seconds=1))
+        exchange.advance(1.2)
+        final = await direct_candles(simulator, BTC, seconds, second, second + timedelta(seconds=1))
+        exchange.advance(-1.2)
+        if partial and partial != final:
+            break
+        exchange.advance(1.0)
+    else:
+        raise AssertionError("no second of KRW-BTC trades after its first 0.4 s in a minute")
     cache = MemoryCache(clock=lambda: exchange.ms / 1000)
     coordinator = Coordinator(router, store, cache, clock=lambda: ms_to_utc(exchange.ms))
     request = CandleRequest(BTC, seconds, count=5)
