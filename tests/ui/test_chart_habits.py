@@ -22,13 +22,31 @@ from ui.models.formatting import format_price
 from ui.models.indicators import rsi, sma
 
 
-def drawn(chart: ChartPanel, curve_name: str) -> tuple[np.ndarray, np.ndarray]:
-    """(candle indices, values) a curve draws: what is on screen, checked against the candles."""
+def on_screen(chart: ChartPanel, curve_name: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(candle indices, values) a curve draws, or None while its points do not sit on the
+    current candles (a live candle or older history arrived and the redraw is still due)."""
     curve = {**chart.view.overlay_curves, **chart.view.lower_curves}[curve_name]
     x, y = curve.getData()
     index = np.searchsorted(chart.series.x, x - chart.series.width / 2)
-    assert (chart.series.x[index] + chart.series.width / 2 == x).all()
+    if (index >= len(chart.series.x)).any() or not (chart.series.x[index] + chart.series.width / 2 == x).all():
+        return None
     return index, y
+
+
+def drawn(chart: ChartPanel, curve_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(candle indices, values) a curve draws: what is on screen, checked against the candles."""
+    placed = on_screen(chart, curve_name)
+    assert placed is not None
+    return placed
+
+
+def shows(chart: ChartPanel, curve_name: str, values: np.ndarray, *, from_first: bool = False) -> bool:
+    """The curve draws ``values`` (one per current candle) at every candle it covers."""
+    placed = on_screen(chart, curve_name)
+    if placed is None or (from_first and placed[0][0] != 0):
+        return False
+    index, y = placed
+    return bool(np.allclose(y, values[index], equal_nan=True))
 
 
 def shown_chart(qtbot: Any, backbone: MarketDataBackbone, **kwargs: Any) -> ChartPanel:
@@ -115,13 +133,12 @@ async def test_indicators_from_the_menu_are_drawn_and_follow_the_live_candle_and
     # The live candle moves: the lines are recomputed with it.
     close = float(chart.series.close[-1])
     await wait_until(lambda: float(chart.series.close[-1]) != close, within=20)
-    await wait_until(lambda: drawn(chart, "SMA 10")[1][-1] == sma(chart.series.close, 10)[-1])
+    # Ticks keep coming while the lines redraw: wait for a redraw that caught up, not a sleep.
+    await wait_until(lambda: shows(chart, "SMA 10", sma(chart.series.close, 10)))
     # Older history arrives and comes into view: the lines cover it too.
     assert await chart.load_older() > 0
     chart.view.set_x_range(float(chart.series.x[0]), float(chart.series.x[300]))
-    await wait_until(lambda: drawn(chart, "RSI 14")[0][0] == 0)
-    index, y = drawn(chart, "RSI 14")
-    np.testing.assert_allclose(y, rsi(chart.series.close, 14)[index], equal_nan=True)
+    await wait_until(lambda: shows(chart, "RSI 14", rsi(chart.series.close, 14), from_first=True))
     # A period that is not a number is named, and the others stay.
     menu.periods["EMA"].setText("fast")
     menu.periods["EMA"].editingFinished.emit()
