@@ -6,7 +6,8 @@
 * bot start: a live bot starts in the middle of that backfill (takes the
   CRITICAL reserve, waits until it is free) and asks for 1m candles on the
   CRITICAL path twice a second (the reserve is two calls a window):
-  end-to-end p50/p99;
+  end-to-end p50/p99; then again with the bot subscribed to the 1m candle
+  stream, which answers from the stream and storage between candle closes;
 * four panels: 30 KRW markets x (5m candles, ticker, orderbook, trades) asked
   at once, through the backbone and through ccxt async (``enableRateLimit``);
 * two processes: two app processes on one address, each backfilling its own
@@ -93,8 +94,12 @@ async def bulk_rate(seconds: float, rate_window_s: float | None) -> dict[str, An
             "reserve_held": reserve_held}
 
 
-async def bot_starts_mid_backfill(requests: int) -> dict[str, Any]:
-    """A live bot starts while bulk work saturates the candle group: its CRITICAL candle latency."""
+async def bot_starts_mid_backfill(requests: int, streamed: bool = False) -> dict[str, Any]:
+    """A live bot starts while bulk work saturates the candle group: its CRITICAL candle latency.
+
+    ``streamed``: the bot also subscribes the 1m candle stream, so after its first REST
+    answer (stored once answered) its candles come from the stream and storage.
+    """
     async with SimProcess(latency_ms=LATENCY_MS, jitter_ms=JITTER_MS) as sim:
         async with fresh_backbone(sim.rest_url, sim.ws_url) as backbone:
             markets = [m["market"] for m in (await backbone.list_markets("KRW")).data]
@@ -103,22 +108,32 @@ async def bot_starts_mid_backfill(requests: int) -> dict[str, Any]:
             before = await sim.stats()
             lease = backbone.hold_critical_reserve()
             ready_s = await lease.ready()
+            stream = backbone.subscribe_candles("KRW-BTC", "1m") if streamed else None
+            if stream is not None:
+                await anext(stream)
             latencies: list[float] = []
+            channels: dict[str, int] = {}
             failures = 0
             for _ in range(requests):
                 response = await backbone.get_candle_data("KRW-BTC", "1m", count=5, priority=Priority.CRITICAL)
                 if response.success:
                     latencies.append(response.metadata.processing_time_ms)
+                    channel = response.metadata.channel or "?"
+                    channels[channel] = channels.get(channel, 0) + 1
                 else:
                     failures += 1
                 await asyncio.sleep(BOT_EVERY_S)
+            if stream is not None:
+                await stream.close()
             lease.release()
             counts = (await sim.stats()).minus(before)
             backfill_running = not work[0].done()
             await _cancel_all(work)
     return {
+        "streamed": streamed,
         "reserve_ready_ms": round(ready_s * 1000, 1),
         "critical_candles": percentiles(latencies),
+        "answered_by": channels,
         "failures": failures,
         "backfill_still_running": backfill_running,
         "status_429": counts.statuses.get(429, 0),
@@ -236,6 +251,7 @@ async def run(quick: bool = False) -> dict[str, Any]:
         "bulk_default_window": await bulk_rate(seconds, None),
         "bulk_strict_window": await bulk_rate(seconds, 1.0),
         "bot_start": await bot_starts_mid_backfill(20 if quick else 100),
+        "bot_streamed": await bot_starts_mid_backfill(20 if quick else 100, streamed=True),
         "four_panels": await four_panels(),
         "two_processes": await two_processes(seconds),
         "latency_ms": LATENCY_MS,
@@ -249,9 +265,10 @@ def print_figures(result: dict[str, Any]) -> None:
         row = result[key]
         print(f"bulk, sim window {row['sim_window_s']}: {row['calls_per_s']} candle calls/s "
               f"({row['share_of_ceiling']:.0%} of 10), {row['status_429']} x 429, reserve held: {row['reserve_held']}")
-    bot = result["bot_start"]
-    print(f"bot starts mid-backfill: reserve ready in {bot['reserve_ready_ms']} ms, CRITICAL 1m candles "
-          f"{bot['critical_candles']}, {bot['status_429']} x 429")
+    for key, label in (("bot_start", "REST only"), ("bot_streamed", "with a 1m candle stream")):
+        bot = result[key]
+        print(f"bot starts mid-backfill, {label}: reserve ready in {bot['reserve_ready_ms']} ms, CRITICAL 1m "
+              f"candles {bot['critical_candles']}, answered by {bot['answered_by']}, {bot['status_429']} x 429")
     panels = result["four_panels"]
     print(f"four panels, {panels['markets']} markets: backbone {panels['backbone']['wall_s']} s "
           f"({panels['backbone']['calls']} calls), ccxt async {panels['ccxt_async']['wall_s']} s "
