@@ -116,8 +116,10 @@ async def run(quick: bool = False) -> dict[str, Any]:
         "cold_backfill": {
             "market": "KRW-BTC", "timeframe": "1m", "days": days, "start": start.isoformat(), "end": end.isoformat(),
             "pages_planned": pages, "ceiling_s": round(ceiling_s, 2),
-            # with no CRITICAL call about, bulk work may spend the whole window: 10 calls per 1.03 s
-            "scheduler_ceiling_s": round(pages * RATE_WINDOW_S / RATE_PER_S, 2), "latency_ms": LATENCY_MS,
+            # with no CRITICAL call about, bulk work may spend the whole window; a token comes back
+            # one window after its answer: 10 calls per (1 s + the round trip)
+            "scheduler_ceiling_s": round(pages * (RATE_WINDOW_S + LATENCY_MS / 1000) / RATE_PER_S, 2),
+            "latency_ms": LATENCY_MS,
             "jitter_ms": JITTER_MS,
             "backbone_low": ours, "pyupbit": pyupbit, "ccxt_async": ccxt,
         },

@@ -176,8 +176,9 @@ async def run(quick: bool = False) -> dict[str, Any]:
     finally:
         await sim.stop()
     return {
-        # The limiter's long-run ceiling per group: capacity per sliding window.
-        "sustained_ceiling_per_s": int(DEFAULT_LIMITS_PER_S["candle"]) / RATE_WINDOW_S,
+        # The scheduler's long-run ceiling per group: a token comes back one window after
+        # its answer, so capacity per (window + the 30 ms round trip).
+        "sustained_ceiling_per_s": int(DEFAULT_LIMITS_PER_S["candle"]) / (RATE_WINDOW_S + 0.030),
         "latency_ms": 30.0,
         "jitter_ms": 5.0,
         "duration_s": duration,
