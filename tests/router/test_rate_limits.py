@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -51,20 +52,22 @@ async def _run_for(duration_s: float, coroutines: list[Any]) -> None:
 async def test_fifty_callers_on_one_group_use_the_budget_without_a_single_429(
     simulator: Any, router: SmartRouter
 ) -> None:
+    # The rate the budget allows is asserted exactly on virtual time (tests/router/test_scheduler.py);
+    # on the wall clock this checks what no machine load may change: the callers queued on the
+    # group's tokens, the highest priority was served first, and the exchange never refused a call.
     simulator.stats.reset()
-    duration = 5.0
-    started = time.monotonic()
-    done = await _hammer(
-        duration,
-        lambda p: router.fetch_tickers(["KRW-BTC"], priority=p),
-        callers=50,
-        priorities=PRIORITIES,
-    )
-    in_window = [t for t in done if t - started <= duration]
-    rate = len(in_window) / duration
+    answered: Counter[Priority] = Counter()
+
+    async def call(priority: Priority) -> None:
+        await router.fetch_tickers(["KRW-BTC"], priority=priority)
+        answered[priority] += 1
+
+    await _hammer(5.0, call, callers=50, priorities=PRIORITIES)
+
     assert simulator.stats.statuses[429] == 0
     assert router.stats().status_429 == 0
-    assert rate >= 0.9 * 10, f"only {rate:.2f} calls/s of Upbit's 10/s"
+    assert answered[Priority.CRITICAL] == max(answered.values())
+    assert any(wait > 0 for waits in router.stats().token_wait_ms.values() for wait in waits)
 
 
 async def test_critical_tickers_never_wait_while_low_backfill_saturates_candles(
