@@ -10,13 +10,12 @@ stable ``error_code``.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from types import TracebackType
-from typing import Any, ParamSpec
+from typing import Any
 
 import psutil
 
@@ -39,12 +38,11 @@ from backbone.api.response import (
     LAYER_COORDINATOR,
     LAYER_ROUTER,
     LAYER_STORAGE,
-    PATH_CRITICAL,
-    PATH_PROTECTED,
     PATH_STANDARD,
     BackboneMetadata,
     BackboneResponse,
 )
+from backbone.api.serving import Outcome, WaitReport, as_upbit_chunks, path_for
 from backbone.api.subscriptions import Subscription
 from backbone.coordinator import CandleRequest, Coordinator, Progress
 from backbone.domain.candle_columns import CandleColumns
@@ -52,7 +50,7 @@ from backbone.domain.errors import BackboneError, InvalidInputError
 from backbone.domain.models import utc_now
 from backbone.domain.priority import Priority
 from backbone.domain.timeframes import Timeframe
-from backbone.router import WS_CANDLE_KINDS, ReserveLease, SchedulerPolicy, SmartRouter, Wait
+from backbone.router import WS_CANDLE_KINDS, ReserveLease, SchedulerPolicy, SmartRouter
 from backbone.router.endpoints import MAX_TRADE_COUNT
 from backbone.storage import MarketStore, MemoryCache
 
@@ -61,52 +59,6 @@ log = logging.getLogger(__name__)
 LIVE_REST_URL = "https://api.upbit.com/v1"
 LIVE_WS_URL = "wss://api.upbit.com/websocket/v1"
 DEFAULT_CANDLE_COUNT = 200
-
-
-class _Outcome:
-    """What a path hands back to ``_serve``."""
-
-    __slots__ = ("cache_hit", "candles", "channel", "data", "layers", "slo_applies", "upstream_calls")
-
-    def __init__(
-        self,
-        data: list[dict[str, Any]] | None,
-        layers: list[str],
-        *,
-        cache_hit: bool = False,
-        upstream_calls: int = 0,
-        channel: str | None = None,
-        slo_applies: bool = True,
-        candles: CandleColumns | None = None,
-    ) -> None:
-        self.data = data
-        self.candles = candles
-        self.layers = layers
-        self.cache_hit = cache_hit
-        self.upstream_calls = upstream_calls
-        self.channel = channel
-        self.slo_applies = slo_applies
-
-
-P = ParamSpec("P")
-
-
-def _as_upbit_chunks(
-    stream: Callable[P, AsyncIterator[CandleColumns]], doc: str
-) -> Callable[P, AsyncIterator[list[dict[str, Any]]]]:
-    """A column stream whose chunks come out as the seed's Upbit-named dicts."""
-
-    async def chunks(*args: P.args, **kwargs: P.kwargs) -> AsyncIterator[list[dict[str, Any]]]:
-        async for chunk in stream(*args, **kwargs):
-            yield chunk.to_upbit()
-
-    chunks.__doc__ = doc
-    chunks.__name__ = chunks.__qualname__ = "stream_candle_data"
-    # help() and editors show the real parameters, not *args.
-    chunks.__signature__ = inspect.signature(stream).replace(  # type: ignore[attr-defined]
-        return_annotation="AsyncIterator[list[dict[str, Any]]]"
-    )
-    return chunks
 
 
 class MarketDataBackbone:
@@ -227,7 +179,7 @@ class MarketDataBackbone:
         """
         rid = request_id or self._tracker.new_id()
 
-        async def work(chosen: Priority, waits: _WaitReport) -> _Outcome:
+        async def work(chosen: Priority, waits: WaitReport) -> Outcome:
             tf = check_timeframe(timeframe)
             market = check_symbol(symbol, await self._known())
             wanted = check_count(count)
@@ -247,7 +199,7 @@ class MarketDataBackbone:
                 if answer.closed is not None:
                     self._store_later(market, tf, answer.closed)
                 layers = [LAYER_ROUTER, LAYER_STORAGE] if answer.channel == "websocket" else [LAYER_ROUTER]
-                return _Outcome(
+                return Outcome(
                     None, layers, upstream_calls=answer.upstream_calls, channel=answer.channel,
                     candles=answer.candles,
                 )
@@ -260,7 +212,7 @@ class MarketDataBackbone:
             )
             self._tracker.publish(self._final_event(rid, len(result.candles)), progress)
             layers = [LAYER_COORDINATOR, LAYER_STORAGE] + ([] if result.from_storage else [LAYER_ROUTER])
-            return _Outcome(
+            return Outcome(
                 None,
                 layers,
                 cache_hit=result.from_storage,
@@ -292,7 +244,7 @@ class MarketDataBackbone:
         ``start_time`` (Upbit keeps 7 days). Naive times are read as KST."""
         rid = self._tracker.new_id()
 
-        async def work(chosen: Priority, waits: _WaitReport) -> _Outcome:
+        async def work(chosen: Priority, waits: WaitReport) -> Outcome:
             market = check_symbol(symbol, await self._known())
             wanted = check_count(count, maximum=100_000)
             start = check_time(start_time, "start_time")
@@ -301,9 +253,9 @@ class MarketDataBackbone:
                 wanted = 100
             if chosen is Priority.CRITICAL and start is None and wanted is not None and wanted <= MAX_TRADE_COUNT:
                 answer = await critical_path.trades(self._router, market, wanted)
-                return _Outcome(answer.data, [LAYER_ROUTER], upstream_calls=1, channel="rest")
+                return Outcome(answer.data, [LAYER_ROUTER], upstream_calls=1, channel="rest")
             result = await self._coordinator.get_trades(market, count=wanted, start=start, priority=chosen)
-            return _Outcome(
+            return Outcome(
                 [t.to_upbit() for t in result.data],
                 [LAYER_COORDINATOR, LAYER_STORAGE] + ([] if result.cache_hit else [LAYER_ROUTER]),
                 cache_hit=result.cache_hit,
@@ -343,7 +295,7 @@ class MarketDataBackbone:
         self.load_guard.enter(chosen)
         started = time.perf_counter()
         total = 0
-        waits = _WaitReport(self, rid, progress)
+        waits = WaitReport(self.load_guard, self.metrics, self._tracker, rid, progress)
         try:
             with self._tracker.running(rid):
                 async for chunk in self._coordinator.stream_candles(
@@ -359,13 +311,13 @@ class MarketDataBackbone:
             waits.close()
             self.load_guard.leave(chosen)
             elapsed = (time.perf_counter() - started) * 1000
-            path = _path_for(chosen)
+            path = path_for(chosen)
             self.metrics.record(
                 priority=chosen, path=path, latency_ms=elapsed, error_code=None,
                 cache_hit=False, upstream_calls=0, slo_applies=False,
             )
 
-    stream_candle_data = _as_upbit_chunks(
+    stream_candle_data = as_upbit_chunks(
         stream_candle_columns,
         """Candles of a range as contiguous chunks of Upbit-named dicts in ascending time, while
         later ones load; the arguments and errors are those of ``stream_candle_columns``.""",
@@ -430,13 +382,13 @@ class MarketDataBackbone:
         """Markets the exchange lists (``market``, ``korean_name``, ``english_name``, ``market_event``)."""
         rid = self._tracker.new_id()
 
-        async def work(chosen: Priority, waits: _WaitReport) -> _Outcome:
+        async def work(chosen: Priority, waits: WaitReport) -> Outcome:
             calls = 0
             if self._markets.stale or not self._markets.codes:
                 await self._markets.refresh(chosen)
                 calls = 1
             data = [m.to_upbit(details=True) for m in self._markets.markets(quote)]
-            return _Outcome(data, [LAYER_ROUTER] if calls else [], cache_hit=calls == 0, upstream_calls=calls)
+            return Outcome(data, [LAYER_ROUTER] if calls else [], cache_hit=calls == 0, upstream_calls=calls)
 
         return await self._serve(priority, rid, work, None)
 
@@ -505,17 +457,17 @@ class MarketDataBackbone:
     async def _quotes(self, kind: str, symbols: list[str] | str, priority: Priority | str) -> BackboneResponse:
         rid = self._tracker.new_id()
 
-        async def work(chosen: Priority, waits: _WaitReport) -> _Outcome:
+        async def work(chosen: Priority, waits: WaitReport) -> Outcome:
             markets = check_symbols(symbols, await self._known())
             if chosen is Priority.CRITICAL:
                 answer = await critical_path.quotes(self._router, kind, markets)
-                return _Outcome(
+                return Outcome(
                     answer.data, [LAYER_ROUTER], upstream_calls=answer.upstream_calls, channel=answer.channel,
                     cache_hit=answer.upstream_calls == 0,
                 )
             fetch = self._coordinator.get_tickers if kind == "ticker" else self._coordinator.get_orderbooks
             result = await fetch(markets, priority=chosen)
-            return _Outcome(
+            return Outcome(
                 [item.to_upbit() for item in result.data],
                 [LAYER_COORDINATOR, LAYER_STORAGE] + ([] if result.cache_hit else [LAYER_ROUTER]),
                 cache_hit=result.cache_hit,
@@ -528,7 +480,7 @@ class MarketDataBackbone:
         self,
         priority: Priority | str,
         request_id: str,
-        work: Callable[[Priority, _WaitReport], Awaitable[_Outcome]],
+        work: Callable[[Priority, WaitReport], Awaitable[Outcome]],
         progress: ProgressCallback | None,
     ) -> BackboneResponse:
         """Run one request on its path, time it, record it, and turn errors into a response."""
@@ -537,9 +489,9 @@ class MarketDataBackbone:
             chosen = check_priority(priority)
         except InvalidInputError as error:
             return self._failure(Priority.NORMAL, PATH_STANDARD, request_id, started, error)
-        path = _path_for(chosen)
+        path = path_for(chosen)
         self.load_guard.enter(chosen)
-        waits = _WaitReport(self, request_id, progress)
+        waits = WaitReport(self.load_guard, self.metrics, self._tracker, request_id, progress)
         try:
             with self._tracker.running(request_id):
                 outcome = await work(chosen, waits)
@@ -613,67 +565,3 @@ class MarketDataBackbone:
         last = self._tracker.latest(request_id)
         pages = last.pages_total if last else 0
         return ProgressEvent(request_id, pages, pages, candles, 0.0, True)
-
-
-class _WaitReport:
-    """What one request's exchange calls waited for, told to its progress listeners.
-
-    Machine load holding LOW work back is reported while it lasts (``deferred``
-    events, at most every ``_EVERY_S``) and summed into ``deferred_ms``; a long wait
-    in the queue behind higher priorities is reported once the call goes.
-    """
-
-    _EVERY_S = 0.25
-    _LONG_QUEUE_S = 1.0
-
-    def __init__(self, backbone: MarketDataBackbone, request_id: str, progress: ProgressCallback | None) -> None:
-        self._backbone = backbone
-        self._request_id = request_id
-        self._progress = progress
-        self._told_at = float("-inf")
-        self._held = False
-        self.deferred_ms = 0.0
-
-    def __call__(self, wait: Wait) -> None:
-        guard = self._backbone.load_guard
-        if wait.served:
-            if wait.load_s > 0:
-                self.deferred_ms += wait.load_s * 1000
-                guard.note_deferred(wait.load_s * 1000)
-                self._set_held(False)
-            elif wait.waited_s >= self._LONG_QUEUE_S:
-                self._publish(False, wait.waited_s, f"waited {wait.waited_s:.1f} s: {wait.reason}")
-            return
-        self._set_held(True)
-        self._backbone.metrics.note_deferral(wait.load_s * 1000, wait.reason, self._request_id)
-        now = time.monotonic()
-        if now - self._told_at >= self._EVERY_S:
-            self._told_at = now
-            self._publish(True, self.deferred_ms / 1000 + wait.load_s, f"waiting for system load: {wait.reason}")
-
-    def close(self) -> None:
-        self._set_held(False)
-
-    def _set_held(self, held: bool) -> None:
-        if held != self._held:
-            self._held = held
-            self._backbone.load_guard.low_waiting += 1 if held else -1
-
-    def _publish(self, deferred: bool, waited_s: float, message: str) -> None:
-        tracker = self._backbone._tracker
-        last = tracker.latest(self._request_id)
-        tracker.publish(
-            ProgressEvent(
-                self._request_id, last.pages_done if last else 0, last.pages_total if last else 0,
-                last.candles_done if last else 0, None, False, deferred, waited_s * 1000, message,
-            ),
-            self._progress,
-        )
-
-
-def _path_for(priority: Priority) -> str:
-    if priority is Priority.CRITICAL:
-        return PATH_CRITICAL
-    if priority is Priority.LOW:
-        return PATH_PROTECTED
-    return PATH_STANDARD
