@@ -42,9 +42,17 @@ from backbone.api.response import (
     BackboneMetadata,
     BackboneResponse,
 )
-from backbone.api.serving import Outcome, WaitReport, as_upbit_chunks, path_for
+from backbone.api.serving import (
+    Outcome,
+    WaitReport,
+    as_upbit_chunks,
+    failure_response,
+    final_event,
+    path_for,
+    progress_relay,
+)
 from backbone.api.subscriptions import Subscription
-from backbone.coordinator import CandleRequest, Coordinator, Progress
+from backbone.coordinator import CandleRequest, Coordinator
 from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.errors import BackboneError, InvalidInputError
 from backbone.domain.models import utc_now
@@ -206,11 +214,11 @@ class MarketDataBackbone:
             request = CandleRequest(market, tf, wanted, start, end, chosen, fill_gaps)
             result = await self._coordinator.get_candles(
                 request,
-                progress=self._progress_relay(rid, progress, chosen),
+                progress=progress_relay(self.metrics, self._tracker, rid, progress, chosen),
                 cancel=self._tracker.cancel_event(rid),
                 on_wait=waits,
             )
-            self._tracker.publish(self._final_event(rid, len(result.candles)), progress)
+            self._tracker.publish(final_event(self._tracker, rid, len(result.candles)), progress)
             layers = [LAYER_COORDINATOR, LAYER_STORAGE] + ([] if result.from_storage else [LAYER_ROUTER])
             return Outcome(
                 None,
@@ -300,13 +308,13 @@ class MarketDataBackbone:
             with self._tracker.running(rid):
                 async for chunk in self._coordinator.stream_candles(
                     request,
-                    progress=self._progress_relay(rid, progress, chosen),
+                    progress=progress_relay(self.metrics, self._tracker, rid, progress, chosen),
                     cancel=self._tracker.cancel_event(rid),
                     on_wait=waits if chosen is Priority.LOW else None,
                 ):
                     total += len(chunk)
                     yield chunk
-                self._tracker.publish(self._final_event(rid, total), progress)
+                self._tracker.publish(final_event(self._tracker, rid, total), progress)
         finally:
             waits.close()
             self.load_guard.leave(chosen)
@@ -488,7 +496,7 @@ class MarketDataBackbone:
         try:
             chosen = check_priority(priority)
         except InvalidInputError as error:
-            return self._failure(Priority.NORMAL, PATH_STANDARD, request_id, started, error)
+            return failure_response(self.metrics, Priority.NORMAL, PATH_STANDARD, request_id, started, error)
         path = path_for(chosen)
         self.load_guard.enter(chosen)
         waits = WaitReport(self.load_guard, self.metrics, self._tracker, request_id, progress)
@@ -496,11 +504,11 @@ class MarketDataBackbone:
             with self._tracker.running(request_id):
                 outcome = await work(chosen, waits)
         except BackboneError as error:
-            return self._failure(chosen, path, request_id, started, error, waits.deferred_ms)
+            return failure_response(self.metrics, chosen, path, request_id, started, error, waits.deferred_ms)
         except Exception as error:  # a bug must not take a panel down with it
             log.exception("request %s failed unexpectedly", request_id)
             wrapped = BackboneError(f"internal error: {type(error).__name__}: {error}")
-            return self._failure(chosen, path, request_id, started, wrapped, waits.deferred_ms)
+            return failure_response(self.metrics, chosen, path, request_id, started, wrapped, waits.deferred_ms)
         finally:
             waits.close()
             self.load_guard.leave(chosen)
@@ -517,51 +525,3 @@ class MarketDataBackbone:
             deferred_ms=deferred_ms, upstream_calls=outcome.upstream_calls, channel=outcome.channel,
         )
         return BackboneResponse(True, outcome.data, metadata, candles=outcome.candles)
-
-    def _failure(
-        self,
-        priority: Priority,
-        path: str,
-        request_id: str,
-        started: float,
-        error: BackboneError,
-        deferred_ms: float = 0.0,
-    ) -> BackboneResponse:
-        elapsed = (time.perf_counter() - started) * 1000
-        self.metrics.record(
-            priority=priority, path=path, latency_ms=elapsed, error_code=error.code, cache_hit=False,
-            upstream_calls=0, slo_applies=False,
-        )
-        metadata = BackboneMetadata(
-            priority_used=priority, path_taken=path, processing_time_ms=elapsed, data_count=0,
-            source_layers=[], cache_hit=False, error_code=error.code, request_id=request_id, deferred_ms=deferred_ms,
-        )
-        return BackboneResponse(False, [], metadata, error=error.message)
-
-    def _progress_relay(
-        self, request_id: str, callback: ProgressCallback | None, priority: Priority
-    ) -> Callable[[Progress], None]:
-        # LOW promises steady pages, not a short backfill: its monitor figure is the wall
-        # time per page between progress events.
-        last = [time.perf_counter(), 0]
-
-        def relay(event: Progress) -> None:
-            if event.done:
-                return  # the final event is published once the result is complete
-            if priority is Priority.LOW and event.pages_done > last[1]:
-                now = time.perf_counter()
-                self.metrics.record_page((now - last[0]) * 1000 / (event.pages_done - last[1]))
-                last[:] = [now, event.pages_done]
-            self._tracker.publish(
-                ProgressEvent(
-                    request_id, event.pages_done, event.pages_total, event.candles_done, event.eta_s, False
-                ),
-                callback,
-            )
-
-        return relay
-
-    def _final_event(self, request_id: str, candles: int) -> ProgressEvent:
-        last = self._tracker.latest(request_id)
-        pages = last.pages_total if last else 0
-        return ProgressEvent(request_id, pages, pages, candles, 0.0, True)

@@ -14,8 +14,16 @@ from typing import Any, ParamSpec
 from backbone.api.load_guard import LoadGuard
 from backbone.api.metrics import MetricsCollector
 from backbone.api.progress import ProgressCallback, ProgressEvent, ProgressTracker
-from backbone.api.response import PATH_CRITICAL, PATH_PROTECTED, PATH_STANDARD
+from backbone.api.response import (
+    PATH_CRITICAL,
+    PATH_PROTECTED,
+    PATH_STANDARD,
+    BackboneMetadata,
+    BackboneResponse,
+)
+from backbone.coordinator import Progress
 from backbone.domain.candle_columns import CandleColumns
+from backbone.domain.errors import BackboneError
 from backbone.domain.priority import Priority
 from backbone.router import Wait
 
@@ -138,3 +146,61 @@ def path_for(priority: Priority) -> str:
     if priority is Priority.LOW:
         return PATH_PROTECTED
     return PATH_STANDARD
+
+
+def progress_relay(
+    metrics: MetricsCollector,
+    tracker: ProgressTracker,
+    request_id: str,
+    callback: ProgressCallback | None,
+    priority: Priority,
+) -> Callable[[Progress], None]:
+    """Turns the coordinator's page progress into the request's public progress events."""
+    # LOW promises steady pages, not a short backfill: its monitor figure is the wall
+    # time per page between progress events.
+    last = [time.perf_counter(), 0]
+
+    def relay(event: Progress) -> None:
+        if event.done:
+            return  # the final event is published once the result is complete
+        if priority is Priority.LOW and event.pages_done > last[1]:
+            now = time.perf_counter()
+            metrics.record_page((now - last[0]) * 1000 / (event.pages_done - last[1]))
+            last[:] = [now, event.pages_done]
+        tracker.publish(
+            ProgressEvent(
+                request_id, event.pages_done, event.pages_total, event.candles_done, event.eta_s, False
+            ),
+            callback,
+        )
+
+    return relay
+
+
+def final_event(tracker: ProgressTracker, request_id: str, candles: int) -> ProgressEvent:
+    """The last event of a request: every page done, published once its result is complete."""
+    last = tracker.latest(request_id)
+    pages = last.pages_total if last else 0
+    return ProgressEvent(request_id, pages, pages, candles, 0.0, True)
+
+
+def failure_response(
+    metrics: MetricsCollector,
+    priority: Priority,
+    path: str,
+    request_id: str,
+    started: float,
+    error: BackboneError,
+    deferred_ms: float = 0.0,
+) -> BackboneResponse:
+    """A failed request's answer, counted in the metrics: the caller gets a response, never a raise."""
+    elapsed = (time.perf_counter() - started) * 1000
+    metrics.record(
+        priority=priority, path=path, latency_ms=elapsed, error_code=error.code, cache_hit=False,
+        upstream_calls=0, slo_applies=False,
+    )
+    metadata = BackboneMetadata(
+        priority_used=priority, path_taken=path, processing_time_ms=elapsed, data_count=0,
+        source_layers=[], cache_hit=False, error_code=error.code, request_id=request_id, deferred_ms=deferred_ms,
+    )
+    return BackboneResponse(False, [], metadata, error=error.message)
