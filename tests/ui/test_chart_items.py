@@ -116,3 +116,47 @@ def test_item_survives_an_empty_series(qtbot: object) -> None:
     widget.addItem(item)
     render(widget, 200, 100)
     assert item.boundingRect() == QtCore.QRectF()
+
+
+def test_price_extent_of_a_wide_range_matches_a_full_scan() -> None:
+    """Autorange reads precomputed block extremes on wide ranges; the edges that cut a block
+    must still count, so the answer equals a scan of every visible candle."""
+    series = synthetic_series(10_000, seed=11)
+    series.high[5_003] = series.high.max() * 1.5  # in a partial block at the left edge
+    series.low[9_990] = series.low.min() * 0.5  # in the partial tail past the last whole block
+    candles, volumes = CandlestickItem(series), VolumeItem(series)
+    for i0, i1 in ((5_003, 9_991), (1, 9_999), (2_050, 2_060), (0, 10_000), (4_000, 9_000)):
+        view = (float(series.x[i0]) + series.width, float(series.x[i1 - 1]))
+        j0, j1 = series.visible_range(*view)
+        assert candles.dataBounds(1, orthoRange=view) == (
+            float(series.low[j0:j1].min()), float(series.high[j0:j1].max())
+        )
+        assert volumes.dataBounds(1, orthoRange=view) == (0.0, float(series.volume[j0:j1].max()))
+
+
+def test_live_change_reaches_the_price_extent_after_refresh() -> None:
+    series = synthetic_series(5_000)
+    item = CandlestickItem(series)
+    view = (float(series.x[0]), float(series.x[-1]) + series.width)
+    before = item.dataBounds(1, orthoRange=view)
+    series.high[-1] = before[1] * 2
+    item.refresh()
+    assert item.dataBounds(1, orthoRange=view) == (before[0], before[1] * 2)
+
+
+def test_panning_does_not_rebuild_the_hidden_time_axis_label(qtbot: object) -> None:
+    """Epoch seconds take no SI prefix; the axis must not re-typeset its label every frame."""
+    from ui.chart.chart_view import ChartView
+
+    view = ChartView()
+    qtbot.addWidget(view)  # type: ignore[attr-defined]
+    view.set_series(synthetic_series(2_000))
+    axis = view.time_axis
+    typeset: list[str] = []
+    original = axis.label.setHtml
+    axis.label.setHtml = lambda html: (typeset.append(html), original(html))[1]
+    low, high = view.x_range()
+    for step in range(5):
+        view.set_x_range(low - 600.0 * step, high - 600.0 * step)
+    render(view)
+    assert typeset == []

@@ -24,6 +24,7 @@ from ui.models.chart.series import CandleSeries
 
 _MIN_CANDLE_PX = 2.0  # below this, bucket candles together
 _BODY_FRACTION = 0.7  # body width as a share of the interval
+_BLOCK = 1024  # candles per precomputed low/high block, for range extents without a full scan
 
 
 class CandlestickItem(pg.GraphicsObject):
@@ -42,6 +43,9 @@ class CandlestickItem(pg.GraphicsObject):
         self._lines = [internals.PrimitiveArray(QtCore.QLineF, 4) for _ in range(2)]
         self._rects = [internals.PrimitiveArray(QtCore.QRectF, 4) for _ in range(2)]
         self._bounds = QtCore.QRectF()
+        self._block_low: NDArray[np.float64] = np.empty(0)
+        self._block_high: NDArray[np.float64] = np.empty(0)
+        self._extent_memo: tuple[int, int, tuple[float, float]] | None = None  # autorange asks twice a frame
         self._log_y = False  # prices drawn as log10 when the plot's y axis is logarithmic
         self.painted_candles = 0  # drawn primitives in the last paint (for tests and benches)
         self.refresh()
@@ -66,6 +70,7 @@ class CandlestickItem(pg.GraphicsObject):
     def refresh(self) -> None:
         """Call after the series changed: recompute bounds and repaint."""
         self.prepareGeometryChange()
+        self._index_blocks()
         self._bounds = self._compute_bounds()
         self.informViewBoundsChanged()
         self.update()
@@ -111,15 +116,45 @@ class CandlestickItem(pg.GraphicsObject):
             i0 -= i0 % bucket  # global alignment keeps buckets still while panning
         self._draw(p, i0, i1, bucket)
 
+    def _columns(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The (low, high) columns whose extent fits the y axis."""
+        return self.series.low, self.series.high
+
+    def _index_blocks(self) -> None:
+        """Per-block lows and highs, so the extent of a wide visible range (autorange on every
+        pan or zoom frame) reads a few thousand values instead of up to a million."""
+        low, high = self._columns()
+        whole = len(low) // _BLOCK * _BLOCK
+        self._block_low = low[:whole].reshape(-1, _BLOCK).min(axis=1)
+        self._block_high = high[:whole].reshape(-1, _BLOCK).max(axis=1)
+        self._extent_memo = None
+
+    def _raw_extent(self, i0: int, i1: int) -> tuple[float, float]:
+        if self._extent_memo is not None and self._extent_memo[:2] == (i0, i1):
+            return self._extent_memo[2]
+        low, high = self._columns()
+        b0, b1 = -(-i0 // _BLOCK), min(i1 // _BLOCK, len(self._block_low))
+        if b1 - b0 < 2:
+            extent = float(np.min(low[i0:i1])), float(np.max(high[i0:i1]))
+        else:
+            head, tail = slice(i0, b0 * _BLOCK), slice(b1 * _BLOCK, i1)
+            extent = (
+                float(min(np.min(self._block_low[b0:b1]), np.min(low[head], initial=np.inf),
+                          np.min(low[tail], initial=np.inf))),
+                float(max(np.max(self._block_high[b0:b1]), np.max(high[head], initial=-np.inf),
+                          np.max(high[tail], initial=-np.inf))),
+            )
+        self._extent_memo = (i0, i1, extent)
+        return extent
+
     def _y_extent(self, i0: int, i1: int) -> tuple[float, float]:
-        s = self.series
-        low, high = float(np.min(s.low[i0:i1])), float(np.max(s.high[i0:i1]))
+        low, high = self._raw_extent(i0, i1)
         if self._log_y:
             return float(np.log10(max(low, 1e-300))), float(np.log10(max(high, 1e-300)))
         return low, high
 
     def _draw(self, p: QtGui.QPainter, i0: int, i1: int, bucket: int) -> None:
-        d = self._buckets(i0, i1, bucket)
+        d = self._buckets(i0, i1, bucket, ("high", "low"))
         rising = d["close"] >= d["open"]
         center = d["x"] + d["width"] / 2.0
         self.painted_candles = len(center)
@@ -135,29 +170,29 @@ class CandlestickItem(pg.GraphicsObject):
                 self._rects[which].resize(0)
         self._stroke(p, lines=True, rects=bucket == 1)
 
-    def _buckets(self, i0: int, i1: int, bucket: int) -> dict[str, NDArray[np.float64]]:
-        """OHLCV columns over ``[i0, i1)``, merged ``bucket`` candles at a time."""
+    def _buckets(self, i0: int, i1: int, bucket: int, extremes: tuple[str, ...]) -> dict[str, NDArray[np.float64]]:
+        """x, width, open, close and the ``extremes`` columns over ``[i0, i1)``, merged ``bucket``
+        candles at a time. Only the extremes asked for are reduced: on a wide zoom each one is
+        a pass over every visible candle."""
         s = self.series
         if bucket == 1:
             return {
-                "x": s.x[i0:i1], "open": s.open[i0:i1], "high": s.high[i0:i1],
-                "low": s.low[i0:i1], "close": s.close[i0:i1], "volume": s.volume[i0:i1],
+                "x": s.x[i0:i1], "open": s.open[i0:i1], "close": s.close[i0:i1],
                 "width": np.full(i1 - i0, s.width),
+                **{name: getattr(s, name)[i0:i1] for name in extremes},
             }
         starts = np.arange(i0, i1, bucket)
         ends = np.minimum(starts + bucket, i1)
         offsets = starts - i0
         x = s.x[starts]
-        # The bucket spans from its first candle to the end of its last one.
-        width = s.x[ends - 1] + s.width - x
+        reducers = {"high": np.maximum, "low": np.minimum, "volume": np.maximum}
         return {
             "x": x,
             "open": s.open[starts],
             "close": s.close[ends - 1],
-            "high": np.maximum.reduceat(s.high[i0:i1], offsets),
-            "low": np.minimum.reduceat(s.low[i0:i1], offsets),
-            "volume": np.maximum.reduceat(s.volume[i0:i1], offsets),
-            "width": width,
+            # The bucket spans from its first candle to the end of its last one.
+            "width": s.x[ends - 1] + s.width - x,
+            **{name: reducers[name].reduceat(getattr(s, name)[i0:i1], offsets) for name in extremes},
         }
 
     def _fill_lines(self, which: int, x: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> None:
@@ -192,11 +227,14 @@ class CandlestickItem(pg.GraphicsObject):
 class VolumeItem(CandlestickItem):
     """Volume bars from zero, coloured by the candle's direction."""
 
+    def _columns(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        return self.series.volume, self.series.volume
+
     def _y_extent(self, i0: int, i1: int) -> tuple[float, float]:
-        return 0.0, float(np.max(self.series.volume[i0:i1])) or 1.0
+        return 0.0, self._raw_extent(i0, i1)[1] or 1.0
 
     def _draw(self, p: QtGui.QPainter, i0: int, i1: int, bucket: int) -> None:
-        d = self._buckets(i0, i1, bucket)
+        d = self._buckets(i0, i1, bucket, ("volume",))
         rising = d["close"] >= d["open"]
         center = d["x"] + d["width"] / 2.0
         self.painted_candles = len(center)

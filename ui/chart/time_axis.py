@@ -88,6 +88,8 @@ class KstTimeAxis(pg.AxisItem):
 
     def __init__(self, orientation: str = "bottom", **kwargs: object) -> None:
         super().__init__(orientation, **kwargs)
+        # Epoch seconds take no SI prefix; left on, the axis rebuilt its (hidden) label every frame.
+        self.enableAutoSIPrefix(False)
         self._pixels_per_label = 90.0
 
     def tickValues(
