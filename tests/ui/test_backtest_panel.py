@@ -39,7 +39,10 @@ async def test_three_day_backtest_runs_to_100_percent_with_reference_statistics(
     assert panel.progress.value() == 100 and percents[-1] == 100
     assert len(percents) >= 2  # it moved on the way
 
-    settings = form.settings()
+    # The run's own range: asking the form again could cut it at a later "now",
+    # one candle further on.
+    settings = panel.settings
+    assert settings is not None
     answer = await backbone.get_candle_data(
         "KRW-BTC", "5m", start_time=settings.start, end_time=settings.end
     )
