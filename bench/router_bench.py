@@ -7,21 +7,32 @@ Runs an in-process simulator with realistic latency (30 ms +- 5 ms) and measures
 * calls/s when only non-CRITICAL callers load a group (the CRITICAL reserve stays idle);
 * CRITICAL token wait and end-to-end latency, idle and while LOW callers saturate
   the candle group;
-* WebSocket snapshot age at the moment ``request()`` answers from it.
+* WebSocket snapshot age at the moment ``request()`` answers from it;
+* reading one 200-candle REST page (1m and 1d) into columns: straight from the JSON
+  rows (``CandleColumns.from_upbit``, what ``fetch_candles`` does) against one
+  ``Candle`` per row then ``CandleColumns.from_candles`` (the per-candle path). CPU-bound,
+  so noisy on a shared machine: the ratio measured in one sitting is the figure to keep.
 
-    python -m bench.router_bench [--quick]
+    python -m bench.router_bench [--quick] [--parse-only]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import time
+import timeit
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
+
+from backbone.domain.candle_columns import CandleColumns
+from backbone.domain.clock import format_to_param
+from backbone.domain.models import Candle, utc_now
 from backbone.domain.priority import Priority
-from backbone.domain.timeframes import parse_timeframe
+from backbone.domain.timeframes import Timeframe, parse_timeframe
 from backbone.router import DEFAULT_LIMITS_PER_S, GROUPS, SmartRouter
 from backbone.router.endpoints import RATE_WINDOW_S
 from backbone.sim import ExchangeSimulator
@@ -156,13 +167,58 @@ async def _snapshot_ages(sim: ExchangeSimulator, duration_s: float) -> dict[str,
         return result
 
 
-async def run(quick: bool = False) -> dict[str, Any]:
+async def _page_rows(sim: ExchangeSimulator, code: str) -> list[dict[str, Any]]:
+    """One 200-row page of closed KRW-BTC candles, as the exchange's JSON rows."""
+    tf = parse_timeframe(code)
+    params = {"market": "KRW-BTC", "count": "200", "to": format_to_param(tf.floor(utc_now()))}
+    async with aiohttp.ClientSession() as session, session.get(
+        f"{sim.rest_url}/candles/{tf.path}", params=params
+    ) as response:
+        response.raise_for_status()
+        rows: list[dict[str, Any]] = await response.json()
+    return rows
+
+
+def _median_us(action: Callable[[], Any], repeats: int, number: int) -> float:
+    return statistics.median(timeit.repeat(action, number=number, repeat=repeats)) / number * 1e6
+
+
+async def _page_parse(sim: ExchangeSimulator, quick: bool) -> dict[str, Any]:
+    """Microseconds to read one 200-row page into columns, per path, median of repeats."""
+    repeats, number = (5, 100) if quick else (15, 200)
+    figures: dict[str, Any] = {}
+    for code in ("1m", "1d"):
+        tf = parse_timeframe(code)
+        rows = await _page_rows(sim, code)
+
+        def per_candle_path(tf: Timeframe = tf, rows: list[dict[str, Any]] = rows) -> CandleColumns:
+            return CandleColumns.from_candles("KRW-BTC", tf, [Candle.from_upbit(r, tf) for r in rows])
+
+        def columnar_path(tf: Timeframe = tf, rows: list[dict[str, Any]] = rows) -> CandleColumns:
+            return CandleColumns.from_upbit("KRW-BTC", tf, rows)
+
+        per_candle = _median_us(per_candle_path, repeats, number)
+        columnar = _median_us(columnar_path, repeats, number)
+        figures[code] = {
+            "rows": len(rows),
+            "per_candle_us": per_candle,
+            "from_upbit_us": columnar,
+            "speedup": per_candle / columnar,
+        }
+    return figures
+
+
+async def run(quick: bool = False, parse_only: bool = False) -> dict[str, Any]:
     """Start a simulator (30 ms +- 5 ms latency), measure, return the figures."""
     duration = 3.0 if quick else 6.0
     samples = 8 if quick else 25
     sim = ExchangeSimulator(latency_ms=30.0, jitter_ms=5.0)
     await sim.start()
     try:
+        parse = await _page_parse(sim, quick)
+        if parse_only:
+            return {"page_parse": parse}
+        await asyncio.sleep(1.2)
         # Each scenario gets a fresh router; the pause lets the exchange's window forget
         # the previous one, as it would between two runs of the app.
         mixed = await _throughput(sim, duration, MIXED)
@@ -187,10 +243,24 @@ async def run(quick: bool = False) -> dict[str, Any]:
         "critical_idle": idle,
         "critical_under_low_load": loaded,
         "snapshots": ages,
+        "page_parse": parse,
     }
 
 
+def _print_parse(parse: dict[str, Any]) -> None:
+    print("\n200-candle page into columns (us, median; CPU-bound, noisy on a shared machine)")
+    print(f"{'timeframe':<11}{'rows':>6}{'per candle':>12}{'from_upbit':>12}{'speedup':>9}")
+    for code, row in parse.items():
+        print(
+            f"{code:<11}{row['rows']:>6}{row['per_candle_us']:>12.0f}"
+            f"{row['from_upbit_us']:>12.0f}{row['speedup']:>8.1f}x"
+        )
+
+
 def _print(figures: dict[str, Any]) -> None:
+    if "throughput_mixed" not in figures:
+        _print_parse(figures["page_parse"])
+        return
     print(
         f"Smart router bench (simulator latency {figures['latency_ms']} ms +- {figures['jitter_ms']} ms)"
     )
@@ -213,9 +283,12 @@ def _print(figures: dict[str, Any]) -> None:
     print("\nWebSocket snapshots")
     for key, value in figures["snapshots"].items():
         print(f"  {key:<28}{value:>10.2f}")
+    _print_parse(figures["page_parse"])
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs")
-    _print(asyncio.run(run(quick=parser.parse_args().quick)))
+    parser.add_argument("--parse-only", action="store_true", help="only the page-parsing case")
+    arguments = parser.parse_args()
+    _print(asyncio.run(run(quick=arguments.quick, parse_only=arguments.parse_only)))

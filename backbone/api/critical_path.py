@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.candle_range import closed_end, count_end, range_slots
 from backbone.domain.clock import ms_to_utc, utc_to_ms
 from backbone.domain.errors import InvalidInputError
-from backbone.domain.models import Candle
 from backbone.domain.priority import Priority
 from backbone.domain.timeframes import Timeframe
 from backbone.router import SmartRouter
@@ -93,7 +94,7 @@ async def candles(
                 f"this one holds {wanted}; ask HIGH or NORMAL for longer histories",
             )
         if wanted <= 0:
-            return CriticalCandles(CandleColumns.from_candles(symbol, timeframe, []), 0)
+            return CriticalCandles(CandleColumns.empty(symbol, timeframe), 0)
         to: datetime | None = last if end is not None else None  # None: up to the exchange's own now
     else:
         wanted = count or MAX_CANDLE_COUNT
@@ -109,26 +110,28 @@ async def candles(
         streamed = await _from_stream(router, store, symbol, timeframe, wanted, first)
         if streamed is not None:
             return CriticalCandles(streamed, 0, "websocket")
-    collected: dict[datetime, Candle] = {}
+    ordered = CandleColumns.empty(symbol, timeframe)
+    first_ms = None if first is None else utc_to_ms(first)
     calls = 0
     up_to_now = to is None
     exchange_time: datetime | None = None
     oldest: datetime | None = None  # pages are contiguous back to here
-    while len(collected) < wanted:
-        ask = min(MAX_CANDLE_COUNT, wanted - len(collected)) if first is None else MAX_CANDLE_COUNT
+    while len(ordered) < wanted:
+        ask = min(MAX_CANDLE_COUNT, wanted - len(ordered)) if first is None else MAX_CANDLE_COUNT
         page = await router.fetch_candles(symbol, timeframe, count=ask, to=to, priority=Priority.CRITICAL)
         calls += 1
         exchange_time = exchange_time or page.exchange_time
-        oldest = page[0].start if page else oldest
-        for candle in page:
-            if first is None or candle.start >= first:
-                collected[candle.start] = candle
+        got = page.candles
+        if len(got):
+            oldest = ms_to_utc(int(got.start_ms[0]))
+        if first_ms is not None:
+            got = got[int(np.searchsorted(got.start_ms, first_ms)) :]
+        ordered = ordered.merge(got)  # a start given again: the later page's candle wins
         if len(page) < ask:
             break  # no older history
-        to = page[0].start
-        if first is not None and to <= first:
+        to = oldest
+        if first is not None and to is not None and to <= first:
             break
-    ordered = CandleColumns.from_candles(symbol, timeframe, list(collected.values()))
     closed = _closed_part(ordered, timeframe, oldest, first, exchange_time) if up_to_now else None
     return CriticalCandles(ordered.last(wanted), calls, closed=closed)
 

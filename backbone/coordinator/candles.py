@@ -276,7 +276,7 @@ class CandleService:
         """
         market, timeframe = page.key[0], TIMEFRAMES[page.key[1]]
         span = page.span
-        candles = CandleColumns.from_candles(market, timeframe, answer)
+        candles = answer.candles
         rows = candles[: int(np.searchsorted(candles.start_ms, utc_to_ms(span.end)))]
         in_span = rows.between(utc_to_ms(span.start), utc_to_ms(span.end))
         exhausted = len(candles) < span.slots

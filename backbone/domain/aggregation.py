@@ -13,27 +13,13 @@ import numpy as np
 
 from backbone.domain.candle_columns import CandleColumns, FloatArray, IntArray
 from backbone.domain.clock import DAY_MS, MINUTE_MS
-from backbone.domain.timeframes import TIMEFRAMES, Timeframe
+from backbone.domain.timeframes import TIMEFRAMES, Timeframe, slot_starts_of
 
-WEEK_MS = 7 * DAY_MS
-MONDAY_MS = 4 * DAY_MS  # 1970-01-01 was a Thursday; the first Monday is four days on
 # Upbit prints day changes as short decimals: the price change to 8 places, the rate to 10.
 CHANGE_PRICE_DECIMALS = 8
 CHANGE_RATE_DECIMALS = 10
 
 DERIVABLE = ("3m", "5m", "10m", "15m", "30m", "60m", "240m", "1d", "1w", "1M", "1y")
-
-
-def slot_starts_of(start_ms: IntArray, target: Timeframe) -> IntArray:
-    """The start (epoch ms) of the ``target`` candle holding each instant."""
-    if target.code == "1M" or target.code == "1y":
-        unit = "M" if target.code == "1M" else "Y"
-        floored = start_ms.astype("datetime64[ms]").astype(f"datetime64[{unit}]")
-        return floored.astype("datetime64[ms]").astype(np.int64)
-    if target.code == "1w":
-        return (start_ms - MONDAY_MS) // WEEK_MS * WEEK_MS + MONDAY_MS
-    step = target.seconds * 1000
-    return start_ms // step * step
 
 
 def aggregate(finer: CandleColumns, target: Timeframe) -> CandleColumns:

@@ -11,13 +11,14 @@ ascend strictly (one candle per start), and the arrays are read-only views, so a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from backbone.domain.candle_json import upbit_candle_arrays
 from backbone.domain.clock import KST_OFFSET_MS, ms_to_utc, utc_to_ms
 from backbone.domain.errors import InvalidInputError
 from backbone.domain.models import UPBIT_CANDLE_VALUES, Candle, UpbitDict
@@ -60,9 +61,10 @@ class CandleColumns:
     ``change_rate`` (NaN elsewhere). ``filled`` marks candles synthesised for a slot
     without trades (``fill_gaps``).
 
-    Build one with ``from_candles``, ``from_ohlcv`` or ``empty``; combine with
-    ``concat`` (disjoint, in order) or ``merge`` (by start, the other side wins); cut
-    with slices, ``between`` or ``take``. Nothing here copies unless it must.
+    Build one with ``from_upbit`` (an exchange page), ``from_candles``, ``from_ohlcv``
+    or ``empty``; combine with ``concat`` (disjoint, in order) or ``merge`` (by start,
+    the other side wins); cut with slices, ``between`` or ``take``. Nothing here copies
+    unless it must.
     """
 
     market: str
@@ -157,11 +159,8 @@ class CandleColumns:
         if not candles:
             return cls.empty(market, tf)
         starts = np.fromiter((utc_to_ms(c.start) for c in candles), np.int64, len(candles))
-        order = np.argsort(starts, kind="stable")
-        # Of repeated starts keep the last given: the stable sort keeps them in input order.
-        keep = np.ones(len(order), np.bool_)
-        keep[:-1] = starts[order][1:] != starts[order][:-1]
-        rows = [candles[i] for i in order[keep].tolist()]
+        keep = _ascending_last_of_each(starts)
+        rows = [candles[i] for i in keep.tolist()]
 
         def column(name: str, dtype: type[np.generic]) -> NDArray[Any]:
             return np.fromiter((_nan_if_none(getattr(c, name)) for c in rows), dtype, len(rows))
@@ -169,9 +168,27 @@ class CandleColumns:
         return cls(
             market,
             tf,
-            starts[order][keep],
+            starts[keep],
             *(column(name, COLUMN_DTYPES[name]) for name in _RECORD_FIELDS),
         )
+
+    @classmethod
+    def from_upbit(
+        cls, market: str, timeframe: Timeframe | str, rows: Sequence[Mapping[str, Any]]
+    ) -> CandleColumns:
+        """Columns straight from Upbit's REST candle JSON rows (newest first, as sent).
+
+        Every field is read for all rows at once; no object is made per candle. The
+        same columns ``from_candles`` gives over ``Candle.from_upbit`` of each row:
+        ascending, a start given twice keeps its last row, the day-candle extras NaN
+        where a row has none. Raises :class:`MalformedAnswerError` (naming Upbit's
+        field and the row) unless every row is a ``market`` candle starting on a
+        ``timeframe`` boundary with finite prices, volume and value.
+        """
+        tf = parse_timeframe(timeframe)
+        columns = upbit_candle_arrays(market, tf, rows)
+        keep = _ascending_last_of_each(columns["start_ms"])
+        return cls(market, tf, **{name: column[keep] for name, column in columns.items()})
 
     @classmethod
     def concat(cls, parts: Iterable[CandleColumns]) -> CandleColumns:
@@ -438,6 +455,15 @@ def _naive_text(start_ms: IntArray) -> NDArray[np.object_]:
 _MINUTE_TEXT = np.asarray([f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60)], dtype=object)
 _SECOND_TEXT = np.asarray([f"{s:02d}" for s in range(60)], dtype=object)
 _WHOLE_MINUTE_TEXT = _MINUTE_TEXT + "00"
+
+
+def _ascending_last_of_each(starts: IntArray) -> IntArray:
+    """Indices that put ``starts`` in ascending order, keeping only the last given of a repeated start."""
+    order = np.argsort(starts, kind="stable")  # stable: repeats stay in the order given
+    ordered = starts[order]
+    keep = np.ones(order.shape[0], np.bool_)
+    keep[:-1] = ordered[1:] != ordered[:-1]
+    return order[keep]  # type: ignore[no-any-return]
 
 
 def _nan_if_none(value: Any) -> Any:

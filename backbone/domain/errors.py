@@ -60,6 +60,22 @@ class UpstreamError(BackboneError):
         self.status = status
 
 
+class MalformedAnswerError(UpstreamError, ValueError):
+    """The exchange answered 200 with rows that cannot be right: ``field`` (Upbit's name) of
+    row ``row`` is missing, unreadable or out of place.
+
+    An unreadable answer, like any body that does not parse: the REST channel retries the
+    call and, when retries run out, fails it as ``UPSTREAM_UNAVAILABLE``. Nothing of the
+    answer is kept.
+    """
+
+    def __init__(self, field: str, row: int | None, message: str) -> None:
+        where = f"row {row}: " if row is not None else ""
+        super().__init__(200, f"{where}{message}")
+        self.field = field
+        self.row = row
+
+
 class UpstreamTimeoutError(BackboneError):
     """The exchange did not answer in time."""
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+from numpy.typing import NDArray
+
+from backbone.domain.clock import DAY_MS
 from backbone.domain.errors import InvalidInputError
+
+WEEK_MS = 7 * DAY_MS
+MONDAY_MS = 4 * DAY_MS  # 1970-01-01 was a Thursday; the first Monday is four days on
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +103,18 @@ def parse_timeframe(value: str | Timeframe) -> Timeframe:
             "INVALID_TIMEFRAME", "timeframe", f"timeframe {value!r} is not one of: {allowed}"
         )
     return TIMEFRAMES[code]
+
+
+def slot_starts_of(start_ms: NDArray[np.int64], target: Timeframe) -> NDArray[np.int64]:
+    """The start (epoch ms) of the ``target`` candle holding each instant, all at once."""
+    if target.code == "1M" or target.code == "1y":
+        unit = "M" if target.code == "1M" else "Y"
+        floored = start_ms.astype("datetime64[ms]").astype(f"datetime64[{unit}]")
+        return floored.astype("datetime64[ms]").astype(np.int64)
+    if target.code == "1w":
+        return (start_ms - MONDAY_MS) // WEEK_MS * WEEK_MS + MONDAY_MS
+    step = target.seconds * 1000
+    return start_ms // step * step
 
 
 def require_aware(when: datetime, field: str) -> datetime:

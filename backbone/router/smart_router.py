@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
+from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.clock import format_to_param, ms_to_utc
 from backbone.domain.errors import ConnectionLostError, InvalidInputError
 from backbone.domain.models import Candle, Market, Orderbook, Ticker, Trade
@@ -69,27 +70,28 @@ class RoutedAnswer:
     upstream_calls: int
 
 
-class CandlePage(list[Candle]):
-    """One page of candles ascending by start (a list), and the exchange's clock when it answered.
+@dataclass(frozen=True, slots=True)
+class CandlePage:
+    """One page of candles as columns, ascending by start, and the exchange's clock when it answered.
 
     ``server_time`` is the answer's ``Date`` header (whole seconds, so never later
     than the exchange's true time); None when the answer carried none.
     """
 
-    __slots__ = ("server_time",)
+    candles: CandleColumns
+    server_time: datetime | None = None
 
-    def __init__(self, candles: Iterable[Candle] = (), server_time: datetime | None = None) -> None:
-        super().__init__(candles)
-        self.server_time = server_time
+    def __len__(self) -> int:
+        return len(self.candles)
 
     @property
     def exchange_time(self) -> datetime | None:
         """A time the exchange had certainly reached: its ``Date``, else the newest trade in the page."""
         if self.server_time is not None:
             return self.server_time
-        if not self:
+        if not len(self.candles):
             return None
-        return ms_to_utc(max(c.last_trade_ms for c in self))
+        return ms_to_utc(int(self.candles.last_trade_ms.max()))
 
 
 class SmartRouter:
@@ -193,8 +195,13 @@ class SmartRouter:
         priority: Priority = Priority.NORMAL,
         ticket: Ticket | None = None,
     ) -> CandlePage:
-        """One page of candles ending before ``to`` (exclusive), ascending by start, with the
-        exchange's time of the answer (``CandlePage.server_time``).
+        """One page of candles ending before ``to`` (exclusive), as columns ascending by start,
+        with the exchange's time of the answer (``CandlePage.server_time``).
+
+        Upbit's rows are read straight into columns and checked once
+        (``CandleColumns.from_upbit``): a row of another market, off the timeframe's
+        boundaries or with a price that is not a finite number makes the answer
+        unreadable, so the call is retried like a 5xx and never stored.
 
         ``ticket`` (from :meth:`ticket`) keeps the caller's place in the scheduler's
         order; its priority, not ``priority``, then decides.
@@ -207,22 +214,22 @@ class SmartRouter:
         }
         if to is not None:
             params["to"] = format_to_param(check.aware_time(to, "to"))
-        page = CandlePage()
+        server_time: datetime | None = None
 
-        def stamp(server_time: datetime | None) -> None:
-            page.server_time = server_time
+        def stamp(when: datetime | None) -> None:
+            nonlocal server_time
+            server_time = when
 
         candles = await self._rest.get(
             ENDPOINTS["candles"],
             params,
-            lambda raw: [Candle.from_upbit(c, tf) for c in raw],
+            lambda raw: CandleColumns.from_upbit(code, tf, raw),
             priority=Priority.parse(priority),
             ticket=ticket,
             path_suffix=f"/{tf.path}",
             on_server_time=stamp,
         )
-        page.extend(sorted(candles, key=lambda c: c.start))
-        return page
+        return CandlePage(candles, server_time)
 
     async def fetch_tickers(
         self, markets: Sequence[str], *, priority: Priority = Priority.NORMAL

@@ -114,9 +114,9 @@ async def test_critical_candles_take_the_reserve_while_low_saturates_candles(
     waits: list[float] = []
     for _ in range(6):
         started = time.perf_counter()
-        candles = await router.fetch_candles("KRW-BTC", MINUTE, count=5, priority=Priority.CRITICAL)
+        page = await router.fetch_candles("KRW-BTC", MINUTE, count=5, priority=Priority.CRITICAL)
         waits.append((time.perf_counter() - started) * 1000)
-        assert candles
+        assert len(page.candles) == 5
         await asyncio.sleep(0.5)
     for task in low:
         task.cancel()
