@@ -32,7 +32,7 @@ from ui.panel import ExportRows
 from ui.presenters.backtest import BacktestPresenter
 from ui.tasks import TaskSet
 from ui.timeframes import timeframe_seconds
-from ui.widgets import InlineMessage
+from ui.widgets import InlineMessage, ProgressBar
 
 if TYPE_CHECKING:
     from backbone import CandleColumns, MarketDataBackbone
@@ -94,7 +94,7 @@ class BacktestPanel(QtWidgets.QWidget):
         self.cancel_button = QtWidgets.QPushButton("Cancel", self)
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
-        self.progress = QtWidgets.QProgressBar(self)
+        self.progress = ProgressBar(self)
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
         self.progress_label = QtWidgets.QLabel("Ready", self)

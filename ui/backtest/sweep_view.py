@@ -11,6 +11,7 @@ from PyQt6 import QtWidgets
 from ui.models.backtest.strategies import Parameter, Strategy
 from ui.models.backtest.sweep import METRICS, SweepAxis, axis_values
 from ui.models.indicators import FloatArray
+from ui.widgets import ProgressBar
 
 DEFAULT_STEPS = 10  # 10 x 10: a hundred runs
 
@@ -78,7 +79,7 @@ class SweepView(QtWidgets.QWidget):
             self.metric.addItem(label, key)
         self.run_button = QtWidgets.QPushButton("Run sweep", self)
         self.run_button.setObjectName("sweepButton")
-        self.progress = QtWidgets.QProgressBar(self)
+        self.progress = ProgressBar(self)
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
         self.best = QtWidgets.QLabel("Run a backtest, then sweep two of its parameters over its candles.", self)
