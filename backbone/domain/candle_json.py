@@ -29,7 +29,7 @@ TIME_FIELD = "candle_date_time_utc"
 REQUIRED_FIELDS = ("market", TIME_FIELD, *(upbit for upbit, _ in UPBIT_CANDLE_VALUES))
 # Upbit's day-candle extras, by the column that holds them (NaN where a row has none).
 OPTIONAL_FIELDS = ("prev_closing_price", "change_price", "change_rate")
-_TIME_TEXT = "yyyy-MM-ddTHH:mm:ss"  # Upbit's zone-less UTC start; anything longer carries more
+_TIME_TEXT = "yyyy-MM-ddTHH:mm:ss"  # the shape of every start Upbit sends: UTC, no zone
 _INT_COLUMNS = {"last_trade_ms"}
 _read_required = operator.itemgetter(*REQUIRED_FIELDS)
 
