@@ -160,3 +160,60 @@ def test_panning_does_not_rebuild_the_hidden_time_axis_label(qtbot: object) -> N
         view.set_x_range(low - 600.0 * step, high - 600.0 * step)
     render(view)
     assert typeset == []
+
+
+def test_the_chart_axes_draw_exactly_what_pyqtgraphs_axis_draws(qtbot: object) -> None:
+    """The axes skip pyqtgraph's per-frame picture recording, not one pixel of its ticks, grid
+    lines or labels."""
+    from ui.chart.axis_drawing import DirectAxis
+
+    def shot(axis: type[pg.AxisItem]) -> np.ndarray:
+        widget = pg.PlotWidget(axisItems={"bottom": axis("bottom"), "right": axis("right")})
+        qtbot.addWidget(widget)  # type: ignore[attr-defined]
+        widget.showAxis("right")
+        widget.hideAxis("left")
+        widget.showGrid(x=True, y=True, alpha=0.15)
+        widget.setXRange(1_700_000_000, 1_700_090_000, padding=0)
+        widget.setYRange(49_000_000, 51_300_000, padding=0)
+        widget.show()
+        image = render(widget)
+        ptr = image.constBits()
+        ptr.setsize(image.sizeInBytes())
+        return np.frombuffer(ptr, np.uint32).reshape(image.height(), -1).copy()
+
+    ours, theirs = shot(DirectAxis), shot(pg.AxisItem)
+    assert np.count_nonzero(theirs != theirs[0, 0]) > 1_000  # there is something drawn to compare
+    assert np.array_equal(ours, theirs)
+
+
+def test_a_zoomed_out_indicator_line_still_reaches_its_highest_and_lowest_value(qtbot: object) -> None:
+    """300,000 candles on 1,200 pixels: the line is decimated to about two points a pixel, yet a
+    one-candle peak and trough are drawn where they are."""
+    from ui.chart.chart_view import ChartView
+    from ui.colors import SERIES
+    from ui.models.chart.studies import IndicatorSpec
+    from ui.models.indicators import rsi
+
+    series = synthetic_series(300_000)
+    spec = IndicatorSpec.default("RSI")
+    values = rsi(series.close, 14)
+    peak, trough = 123_457, 234_567
+    values[peak], values[trough] = 99.5, 0.5
+    view = ChartView()
+    qtbot.addWidget(view)  # type: ignore[attr-defined]
+    view.resize(1200, 700)
+    view.show()
+    view.set_series(series)
+    view.set_indicators({spec: {spec.label: values}})
+    view.set_x_range(float(series.x[0]), float(series.x[-1]))
+    curve = view.lower_curves[spec.label]
+    x, y = curve.getData()
+    assert len(x) <= 2 * view.lower_plot.getViewBox().width() + 3
+    assert np.nanmax(y) == 99.5 and np.nanmin(y) == 0.5
+    image = render(view, 1200, 700)
+    box = view.lower_plot.getViewBox()
+    colour = QtGui.QColor(SERIES[0]).rgb()
+    for index, value in ((peak, 99.5), (trough, 0.5)):
+        spot = view.mapFromScene(box.mapViewToScene(QtCore.QPointF(float(series.x[index]) + 30.0, value)))
+        around = {image.pixel(spot.x() + dx, spot.y() + dy) for dx in range(-2, 3) for dy in range(-1, 2)}
+        assert colour in around, f"no line at {value} on screen"

@@ -20,11 +20,11 @@ from PyQt6 import QtCore, QtGui
 from pyqtgraph.Qt import internals
 
 from ui.colors import FALL, RISE
+from ui.models.chart.extremes import BlockExtent
 from ui.models.chart.series import CandleSeries
 
 _MIN_CANDLE_PX = 2.0  # below this, bucket candles together
 _BODY_FRACTION = 0.7  # body width as a share of the interval
-_BLOCK = 1024  # candles per precomputed low/high block, for range extents without a full scan
 
 
 class CandlestickItem(pg.GraphicsObject):
@@ -43,9 +43,7 @@ class CandlestickItem(pg.GraphicsObject):
         self._lines = [internals.PrimitiveArray(QtCore.QLineF, 4) for _ in range(2)]
         self._rects = [internals.PrimitiveArray(QtCore.QRectF, 4) for _ in range(2)]
         self._bounds = QtCore.QRectF()
-        self._block_low: NDArray[np.float64] = np.empty(0)
-        self._block_high: NDArray[np.float64] = np.empty(0)
-        self._extent_memo: tuple[int, int, tuple[float, float]] | None = None  # autorange asks twice a frame
+        self._extent = BlockExtent(np.empty(0), np.empty(0))
         self._log_y = False  # prices drawn as log10 when the plot's y axis is logarithmic
         self.painted_candles = 0  # drawn primitives in the last paint (for tests and benches)
         self.refresh()
@@ -123,29 +121,10 @@ class CandlestickItem(pg.GraphicsObject):
     def _index_blocks(self) -> None:
         """Per-block lows and highs, so the extent of a wide visible range (autorange on every
         pan or zoom frame) reads a few thousand values instead of up to a million."""
-        low, high = self._columns()
-        whole = len(low) // _BLOCK * _BLOCK
-        self._block_low = low[:whole].reshape(-1, _BLOCK).min(axis=1)
-        self._block_high = high[:whole].reshape(-1, _BLOCK).max(axis=1)
-        self._extent_memo = None
+        self._extent = BlockExtent(*self._columns())
 
     def _raw_extent(self, i0: int, i1: int) -> tuple[float, float]:
-        if self._extent_memo is not None and self._extent_memo[:2] == (i0, i1):
-            return self._extent_memo[2]
-        low, high = self._columns()
-        b0, b1 = -(-i0 // _BLOCK), min(i1 // _BLOCK, len(self._block_low))
-        if b1 - b0 < 2:
-            extent = float(np.min(low[i0:i1])), float(np.max(high[i0:i1]))
-        else:
-            head, tail = slice(i0, b0 * _BLOCK), slice(b1 * _BLOCK, i1)
-            extent = (
-                float(min(np.min(self._block_low[b0:b1]), np.min(low[head], initial=np.inf),
-                          np.min(low[tail], initial=np.inf))),
-                float(max(np.max(self._block_high[b0:b1]), np.max(high[head], initial=-np.inf),
-                          np.max(high[tail], initial=-np.inf))),
-            )
-        self._extent_memo = (i0, i1, extent)
-        return extent
+        return self._extent.extent(i0, i1) or (0.0, 0.0)
 
     def _y_extent(self, i0: int, i1: int) -> tuple[float, float]:
         low, high = self._raw_extent(i0, i1)

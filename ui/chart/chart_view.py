@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from PyQt6 import QtCore
 
 from ui.chart.candle_item import CandlestickItem, VolumeItem
+from ui.chart.line_item import IndicatorLine
 from ui.chart.price_axis import PriceAxis
 from ui.chart.time_axis import KstTimeAxis
 from ui.colors import EVEN, FALL, RISE, SERIES
@@ -78,8 +79,8 @@ class ChartView(pg.GraphicsLayoutWidget):
             self.price_plot.addItem(line, ignoreBounds=True)
         self.overlay_legend = self.price_plot.addLegend(offset=(8, 8), labelTextSize="8pt")
         self.lower_legend = self.lower_plot.addLegend(offset=(8, 4), labelTextSize="8pt")
-        self.overlay_curves: dict[str, pg.PlotDataItem] = {}
-        self.lower_curves: dict[str, pg.PlotDataItem] = {}
+        self.overlay_curves: dict[str, IndicatorLine] = {}
+        self.lower_curves: dict[str, IndicatorLine] = {}
         self.lines: dict[str, NDArray[np.float64]] = {}  # every indicator line, whole, by name
         self._cross = [pg.InfiniteLine(angle=a, movable=False, pen=pg.mkPen("#888", style=_DASH)) for a in (90, 0, 90)]
         for line, plot in zip(self._cross, (self.price_plot, self.price_plot, self.volume_plot), strict=True):
@@ -225,7 +226,7 @@ class ChartView(pg.GraphicsLayoutWidget):
         self.price_axis.set_tag(close, colour)
 
     def _sync_curves(
-        self, plot: pg.PlotItem, curves: dict[str, pg.PlotDataItem], wanted: Mapping[str, NDArray[np.float64]]
+        self, plot: pg.PlotItem, curves: dict[str, IndicatorLine], wanted: Mapping[str, NDArray[np.float64]]
     ) -> None:
         for name in [n for n in curves if n not in wanted]:
             plot.removeItem(curves.pop(name))
@@ -235,37 +236,21 @@ class ChartView(pg.GraphicsLayoutWidget):
             if name not in curves:
                 family = name.rsplit(" ", 1)[0] if name.startswith("BB") else name
                 colour = SERIES[families.index(family) % len(SERIES)]
-                curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=1), name=name, connect="finite")
-                if name == "histogram":
-                    curve.setFillLevel(0.0)
-                    curve.setFillBrush(pg.mkBrush(colour + "60"))
+                fill = {"fill_level": 0.0, "fill_brush": pg.mkBrush(colour + "60")} if name == "histogram" else {}
+                curve = IndicatorLine(name, pg.mkPen(colour, width=1), **fill)
                 curves[name] = curve
                 plot.addItem(curve)
 
     def _draw_curves(self) -> None:
-        """Hand each indicator curve only what is on screen, at most two points a pixel, the
-        last candle always included (drawing cost stays flat however long the history)."""
-        s = self.series
-        if not self.lines or not len(s):
-            return
-        low, high = self.x_range()
-        i0, i1 = s.visible_range(low - s.width, high + s.width)
-        i1 = max(i1, min(i0 + 1, len(s)))
-        pixels = max(int(self.price_plot.getViewBox().width()), 100)
-        stride = max(1, (i1 - i0) // (2 * pixels))
-        index = np.arange(i0, i1, stride)
-        if len(index) and index[-1] != i1 - 1:
-            index = np.append(index, i1 - 1)
-        x = s.x[index] + s.width / 2  # lines pass through candle centres
+        """Hand each indicator curve its whole line; the curve draws what is on screen."""
         for name, curve in (*self.overlay_curves.items(), *self.lower_curves.items()):
             values = self.lines.get(name)
-            if values is not None and len(values) == len(s):
-                curve.setData(x, values[index], connect="finite")
+            if values is not None and len(values) == len(self.series):
+                curve.set_line(self.series, values)
 
     # -- interaction ---------------------------------------------------------------
 
     def _x_range_changed(self, _box: object, x_range: tuple[float, float]) -> None:
-        self._draw_curves()
         self.left_edge_moved.emit(float(x_range[0]))
 
     def _mouse_moved(self, event: tuple[QtCore.QPointF]) -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import math
 
-import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui
 
+from ui.chart.axis_drawing import DirectAxis
 from ui.models.formatting import format_amount, format_price
 
 AXIS_WIDTH = 86  # both panes use it, so their time axes line up
 
 
-class PriceAxis(pg.AxisItem):
+class PriceAxis(DirectAxis):
     """Right-hand axis with thousands separators; ``compact`` uses K/M/B for volumes."""
 
     def __init__(self, orientation: str = "right", *, compact: bool = False, **kwargs: object) -> None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pyqtgraph as pg
-
+from ui.chart.axis_drawing import DirectAxis
 from ui.models.formatting import KST
 
 _KST_OFFSET_S = 9 * 3600
@@ -83,7 +82,7 @@ def _calendar_ticks(min_s: float, max_s: float, months: int) -> list[float]:
         index += months
 
 
-class KstTimeAxis(pg.AxisItem):
+class KstTimeAxis(DirectAxis):
     """Bottom axis for charts whose x is UTC epoch seconds, labelled in KST."""
 
     def __init__(self, orientation: str = "bottom", **kwargs: object) -> None:

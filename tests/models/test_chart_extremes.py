@@ -1,0 +1,93 @@
+"""Range extremes and decimation of long lines: what a zoomed-out chart draws must still reach
+every bucket's lowest and highest value, with an indicator's warm-up left as a gap."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from ui.models.chart.extremes import LEVEL_FACTOR, BlockExtent, LineExtremes
+
+
+def _line(n: int, warm_up: int = 49, seed: int = 7) -> np.ndarray:
+    values = np.cumsum(np.random.default_rng(seed).normal(size=n))
+    values[:warm_up] = np.nan
+    return values
+
+
+def _expected_buckets(values: np.ndarray, i0: int, i1: int, bucket: int) -> list[tuple[int, int]]:
+    """The documented rule, written out: a bucket of ``bucket`` values rounded up to a whole
+    number of the largest level not above it, whole buckets aligned to global indices inside
+    the range, the ragged ends as buckets of their own."""
+    levels = [LEVEL_FACTOR**k for k in range(1, 7) if LEVEL_FACTOR**k <= min(bucket, len(values))]
+    level = levels[-1] if levels else 1
+    size = math.ceil(bucket / level) * level
+    start = min(-(-i0 // size) * size, i1)
+    edges = [i0, *range(start, i1, size), i1]
+    return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
+
+
+@pytest.mark.parametrize(
+    ("i0", "i1", "bucket"),
+    [(0, 200_003, 900), (0, 200_003, 7), (48, 5_000, 3), (10, 150_000, 63), (12_345, 190_001, 64),
+     (0, 70, 5), (199_000, 200_003, 17), (3, 200_003, 2_000)],
+)
+def test_each_bucket_is_drawn_through_its_lowest_and_highest_value(i0: int, i1: int, bucket: int) -> None:
+    values = _line(200_003)
+    points = LineExtremes(values).points(i0, i1, bucket)
+    assert np.all(np.diff(points) >= 0) and points[0] >= i0 and points[-1] == i1 - 1
+    for a, b in _expected_buckets(values, i0, i1, bucket):
+        inside = points[(points >= a) & (points < b)]
+        window = values[a:b]
+        if np.isnan(window).all():
+            assert np.isnan(values[inside]).all()  # nothing to draw: a gap
+            continue
+        drawn = values[inside]
+        assert np.nanmin(drawn) == np.nanmin(window) and np.nanmax(drawn) == np.nanmax(window)
+        assert len(inside) <= 3  # two a bucket (and the range's last index)
+
+
+def test_a_zoomed_out_line_keeps_a_one_candle_spike_and_stays_screen_sized() -> None:
+    values = _line(1_000_003, warm_up=20)
+    values[654_321] = 1e6
+    values[123_457] = -1e6
+    points = LineExtremes(values).points(0, len(values), 500)
+    assert 654_321 in points and 123_457 in points
+    assert len(points) <= 2 * math.ceil(len(values) / 500) + 3
+
+
+def test_interior_gaps_stay_gaps_and_are_never_an_extreme() -> None:
+    values = _line(50_000, warm_up=0)
+    values[10_000:10_100] = np.nan  # a hole in the middle
+    values[30_000] = np.nan
+    extremes = LineExtremes(values)
+    points = extremes.points(0, len(values), 64)
+    for a in range(0, len(values), 64):
+        window = values[a : a + 64]
+        drawn = values[points[(points >= a) & (points < a + 64)]]
+        if np.isfinite(window).any():
+            assert np.nanmin(drawn) == np.nanmin(window) and np.nanmax(drawn) == np.nanmax(window)
+    assert extremes.extent.extent(9_990, 10_200) == (np.nanmin(values[9_990:10_200]), np.nanmax(values[9_990:10_200]))
+
+
+def test_up_close_every_value_is_drawn() -> None:
+    values = _line(1_000)
+    assert list(LineExtremes(values).points(100, 300, 1)) == list(range(100, 300))
+
+
+def test_the_extent_of_any_range_equals_a_scan_ignoring_the_warm_up() -> None:
+    values = _line(100_000, warm_up=1_500)
+    extent = BlockExtent(values, values)
+    for i0, i1 in ((0, 100_000), (1_499, 1_501), (3, 70_000), (2_047, 2_049), (5_000, 99_999)):
+        assert extent.extent(i0, i1) == (np.nanmin(values[i0:i1]), np.nanmax(values[i0:i1]))
+    assert extent.extent(0, 1_000) is None  # only warm-up: nothing to fit
+
+
+def test_a_line_without_any_value_draws_nothing() -> None:
+    values = np.full(10_000, np.nan)
+    extremes = LineExtremes(values)
+    assert np.isnan(values[extremes.points(0, 10_000, 100)]).all()
+    assert extremes.extent.extent(0, 10_000) is None
