@@ -91,3 +91,37 @@ def test_a_line_without_any_value_draws_nothing() -> None:
     extremes = LineExtremes(values)
     assert np.isnan(values[extremes.points(0, 10_000, 100)]).all()
     assert extremes.extent.extent(0, 10_000) is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["last value moves", "a candle opens", "a candle closes and one opens", "nothing", "older values change",
+     "a gap appears at the end", "the first value after the warm-up arrives"],
+)
+def test_a_live_change_keeps_the_buckets_before_it_and_equals_a_fresh_build(change: str) -> None:
+    """The line recomputed as the live candle moves: ``follow`` reuses every bucket before the
+    change and ends up exactly where a build from scratch does."""
+    n = 70_001
+    before = _line(n, warm_up=100 if change != "the first value after the warm-up arrives" else n)
+    after = before.copy()
+    if change == "last value moves":
+        after[-1] += 5.0
+    elif change == "a candle opens":
+        after = np.append(after, after[-1] - 40.0)
+    elif change == "a candle closes and one opens":
+        after[-1] = after.max() + 1.0
+        after = np.append(after, after.min() - 1.0)
+    elif change == "older values change":
+        after[1_000] += 1.0
+    elif change == "a gap appears at the end":
+        after = np.append(after, [np.nan, 3.0])
+    elif change == "the first value after the warm-up arrives":
+        after = np.append(after, 7.0)
+    known = LineExtremes(before)
+    followed, fresh = known.follow(after), LineExtremes(after)
+    for level in fresh._lows:
+        np.testing.assert_array_equal(followed._lows[level], fresh._lows[level])
+        np.testing.assert_array_equal(followed._highs[level], fresh._highs[level])
+    for i0, i1, bucket in ((0, len(after), 700), (60_000, len(after), 9), (0, len(after), 70_000)):
+        np.testing.assert_array_equal(followed.points(i0, i1, bucket), fresh.points(i0, i1, bucket))
+        assert followed.extent.extent(i0, i1) == fresh.extent.extent(i0, i1)

@@ -9,9 +9,9 @@ import pytest
 from ui.models.chart import navigation
 from ui.models.chart.legend import legend_text
 from ui.models.chart.order_book import TradeTape, book_view
-from ui.models.chart.series import CandleSeries
+from ui.models.chart.series import COLUMNS, CandleSeries
 from ui.models.chart.state import ChartState
-from ui.models.chart.studies import IndicatorSpec, compute
+from ui.models.chart.studies import IndicatorSpec, compute, extend_older, warm_up
 
 
 def _series(n: int = 50) -> CandleSeries:
@@ -92,3 +92,36 @@ def test_the_legend_shows_the_hovered_candle_else_the_last() -> None:
     assert legend_text("KRW-BTC", "1m", series).endswith("O 148  H 151  L 147  C 149  (+0.68%)  V 3.00")
     assert "C 110  " in legend_text("KRW-BTC", "1m", series, 10)
     assert legend_text("KRW-ETH", "5m", CandleSeries("5m")) == "KRW-ETH 5m"
+
+
+def _random_walk(n: int, seed: int) -> CandleSeries:
+    rng = np.random.default_rng(seed)
+    close = 60_000_000 * np.exp(np.cumsum(rng.normal(0, 0.002, n)))
+    open_ = np.concatenate(([close[0]], close[:-1]))
+    return CandleSeries.from_arrays(
+        "1m", x=1_700_000_040.0 + 60.0 * np.arange(n), open=open_, high=np.maximum(open_, close) * 1.001,
+        low=np.minimum(open_, close) * 0.999, close=close, volume=rng.gamma(2.0, 0.5, n),
+    )
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [IndicatorSpec.default(kind) for kind in ("SMA", "EMA", "BB", "RSI", "MACD", "VOLMA")]
+    + [IndicatorSpec("EMA", (1000,)), IndicatorSpec("RSI", (2,)), IndicatorSpec("MACD", (3, 200, 50)),
+       IndicatorSpec("SMA", (1,))],
+    ids=lambda spec: spec.label,
+)
+def test_lines_after_older_candles_equal_a_full_recompute(spec: IndicatorSpec) -> None:
+    """Only the older candles and each line's warm-up are computed when history arrives; the
+    result equals computing everything again to float rounding (1e-9 of the line's scale)."""
+    whole = _random_walk(40_000, seed=3)
+    added = 1_000
+    later = CandleSeries.from_arrays("1m", **{name: getattr(whole, name)[added:] for name in COLUMNS})
+    extended = extend_older(spec, compute(spec, later), whole, added)
+    full = compute(spec, whole)
+    assert added + warm_up(spec) < len(whole)  # the shortcut was taken, not a full recompute
+    for name, values in full.items():
+        assert len(extended[name]) == len(whole)
+        np.testing.assert_array_equal(np.isnan(extended[name]), np.isnan(values))
+        scale = float(np.nanmax(np.abs(values)))
+        np.testing.assert_allclose(extended[name], values, rtol=0, atol=1e-9 * scale, equal_nan=True)

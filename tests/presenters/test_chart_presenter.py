@@ -11,6 +11,7 @@ import numpy as np
 from backbone import MarketDataBackbone
 from ui.models.chart.order_book import BOOK_DEPTH, BookView, TapeRow
 from ui.models.chart.series import CandleSeries
+from ui.models.chart.studies import IndicatorSpec, compute_all, warm_up
 from ui.presenters.chart import INITIAL_COUNT, ChartPresenter
 
 
@@ -158,4 +159,28 @@ async def test_an_unknown_market_is_refused_with_its_name(backbone: MarketDataBa
     assert display.errors and "KRW-NOPE" in display.errors[-1]
     assert not await presenter.open("KRW-BTC", "2m")
     assert "2m" in display.errors[-1] and "1s" in display.errors[-1]
+    await presenter.stop()
+
+
+async def test_indicator_lines_after_older_history_equal_a_full_recompute(backbone: MarketDataBackbone) -> None:
+    """When older candles arrive only their lines and each line's warm-up are computed; what
+    the chart already drew past the warm-up stays as it was, and the whole equals a full
+    recompute to float rounding."""
+    presenter = ChartPresenter(backbone, RecordingDisplay())
+    assert await presenter.open("KRW-BTC", "1d")
+    presenter.tasks.cancel("live")  # a live trade would move the last candle too: this is about history
+    specs = tuple(IndicatorSpec(kind, periods) for kind, periods in (("SMA", (20,)), ("BB", (20,)), ("RSI", (2,)), ("EMA", (50,))))
+    presenter.set_indicators(specs)
+    before = presenter.indicator_lines()
+    added = await presenter.load_older()
+    assert added > 0
+    after = presenter.indicator_lines()
+    full = compute_all(specs, presenter.series)
+    for spec in specs:
+        for name, values in full[spec].items():
+            scale = float(np.nanmax(np.abs(values)))
+            np.testing.assert_allclose(after[spec][name], values, rtol=0, atol=1e-9 * scale, equal_nan=True)
+        if added + warm_up(spec) < len(presenter.series):
+            for name, values in before[spec].items():
+                np.testing.assert_array_equal(after[spec][name][added + warm_up(spec) :], values[warm_up(spec) :])
     await presenter.stop()

@@ -77,7 +77,7 @@ class IndicatorLine(pg.GraphicsObject):
             return
         self.x, self.width = series.x, series.width
         self.values = values
-        self._extremes = LineExtremes(values)
+        self._extremes = self._extremes.follow(values)  # a live change rebuilds only the end
         self._points_memo = None
         self._refresh_bounds()
 

@@ -19,7 +19,7 @@ from backbone import Priority
 from ui.models.chart import navigation
 from ui.models.chart.order_book import TAPE_LENGTH, BookView, TapeRow, TradeTape, book_view
 from ui.models.chart.series import CandleSeries
-from ui.models.chart.studies import IndicatorSpec, Lines, compute_all
+from ui.models.chart.studies import IndicatorSpec, Lines, compute_all, extend_all_older
 from ui.tasks import TaskSet
 
 if TYPE_CHECKING:
@@ -91,6 +91,9 @@ class ChartPresenter:
         self._reconcile_wanted = False
         self._revision = 0  # bumps whenever the series changes, so indicator lines are recomputed
         self._lines: tuple[int, tuple[IndicatorSpec, ...], dict[IndicatorSpec, Lines]] | None = None
+        # Older candles put before the series since the lines were computed; None once anything
+        # else changed too (then the lines are computed whole again).
+        self._prepended_since_lines: int | None = 0
 
     # -- markets and candles --------------------------------------------------------------
 
@@ -173,9 +176,10 @@ class ChartPresenter:
             self.display.show_error(f"Could not load older history: {response.error}")
             return 0
         assert response.candles is not None
+        oldest = float(self.series.x[0])
         added = self.series.merge(response.candles)
         if added:
-            self._touch()
+            self._touch(prepended=added if float(self.series.x[added]) == oldest else None)
             self.display.series_changed()
             return added
         # The exchange has nothing before the oldest candle held: the market's history starts here.
@@ -191,9 +195,18 @@ class ChartPresenter:
 
     def indicator_lines(self) -> dict[IndicatorSpec, Lines]:
         """Every chosen indicator's lines over the current series, recomputed only after a change."""
-        if self._lines is None or self._lines[0] != self._revision or self._lines[1] != self.indicators:
-            self._lines = (self._revision, self.indicators, compute_all(self.indicators, self.series))
-        return self._lines[2]
+        cached = self._lines
+        if cached is not None and cached[0] == self._revision and cached[1] == self.indicators:
+            return cached[2]
+        prepended = self._prepended_since_lines
+        if cached is not None and cached[1] == self.indicators and prepended:
+            # Only older history arrived: keep each line past its warm-up, compute the start.
+            lines = extend_all_older(cached[2], self.series, prepended)
+        else:
+            lines = compute_all(self.indicators, self.series)
+        self._lines = (self._revision, self.indicators, lines)
+        self._prepended_since_lines = 0
+        return lines
 
     # -- lifetime ---------------------------------------------------------------------------------
 
@@ -204,8 +217,11 @@ class ChartPresenter:
 
     # -- background work ----------------------------------------------------------------------
 
-    def _touch(self) -> None:
+    def _touch(self, *, prepended: int | None = None) -> None:
+        """The series changed; ``prepended`` older candles were put before it, if that is all."""
         self._revision += 1
+        since = self._prepended_since_lines
+        self._prepended_since_lines = None if prepended is None or since is None else since + prepended
 
     async def load_markets(self) -> None:
         """Hand the market list to the display (for the search box)."""

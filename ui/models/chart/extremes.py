@@ -26,18 +26,31 @@ IndexArray = NDArray[np.intp]
 
 BLOCK = 1024  # values per precomputed extent block
 LEVEL_FACTOR = 8  # each decimation level's buckets are this many times the previous level's
+_RECHECKED = 64  # values at a line's end compared one by one to find where a live change starts
 _LEVELS = tuple(LEVEL_FACTOR**k for k in range(1, 7))  # 8 .. 262,144 values a bucket
 
 
 class BlockExtent:
-    """The lowest of ``low`` and the highest of ``high`` over any ``[i0, i1)``, ignoring ``nan``."""
+    """The lowest of ``low`` and the highest of ``high`` over any ``[i0, i1)``, ignoring ``nan``.
 
-    def __init__(self, low: FloatArray, high: FloatArray, block: int = BLOCK) -> None:
+    ``known`` (the extent of the same columns before they changed from index ``changed`` on)
+    lends its blocks before that index, so a live change costs one block, not a full pass.
+    """
+
+    def __init__(
+        self, low: FloatArray, high: FloatArray, block: int = BLOCK, *, known: BlockExtent | None = None,
+        changed: int = 0,
+    ) -> None:
         self.low, self.high, self.block = low, high, block
-        whole = len(low) // block * block
+        start = 0 if known is None else min(changed // block, len(known._block_low))
+        whole = len(low) // block
         with np.errstate(invalid="ignore"):
-            self._block_low = np.fmin.reduce(low[:whole].reshape(-1, block), axis=1)
-            self._block_high = np.fmax.reduce(high[:whole].reshape(-1, block), axis=1)
+            block_low = np.fmin.reduce(low[start * block : whole * block].reshape(-1, block), axis=1)
+            block_high = np.fmax.reduce(high[start * block : whole * block].reshape(-1, block), axis=1)
+        if known is not None and start:
+            block_low = np.concatenate((known._block_low[:start], block_low))
+            block_high = np.concatenate((known._block_high[:start], block_high))
+        self._block_low, self._block_high = block_low, block_high
         self._memo: tuple[int, int, tuple[float, float] | None] | None = None  # autorange asks twice a frame
 
     def extent(self, i0: int, i1: int) -> tuple[float, float] | None:
@@ -67,7 +80,9 @@ class LineExtremes:
         self.extent = BlockExtent(values, values)
         finite = np.isfinite(values)
         first = int(np.argmax(finite)) if finite.any() else len(values)
-        if finite[first:].all():
+        self._warm_up_only = bool(finite[first:].all())  # no gap after the leading warm-up
+        self._first = first
+        if self._warm_up_only:
             # Only a warm-up leads (how every indicator starts): fill it with the first value,
             # search once for both extremes, then point the filled buckets back at real values.
             low_source = values.copy()
@@ -90,6 +105,56 @@ class LineExtremes:
                 lows, highs = _past_warm_up(lows, level, first), _past_warm_up(highs, level, first)
             self._lows[level], self._highs[level] = lows, highs
             size = level
+
+    def follow(self, values: FloatArray) -> LineExtremes:
+        """The extremes of ``values``, the line recomputed after a live change: when it only
+        changed near its end or grew there, every bucket before the change is kept (a new
+        candle costs a few buckets a level, not a pass over the line); otherwise built anew."""
+        old = self.values
+        if values is old:
+            return self
+        keep = max(len(old) - _RECHECKED, self._first)
+        if len(values) < len(old) or not self._same(values, keep):
+            return LineExtremes(values)
+        tail_new, tail_old = values[keep : len(old)], old[keep : len(old)]
+        same = (tail_new == tail_old) | (np.isnan(tail_new) & np.isnan(tail_old))
+        changed = keep + int(np.argmin(same)) if not same.all() else len(old)
+        return self._extended(values, changed)
+
+    def _same(self, values: FloatArray, keep: int) -> bool:
+        """``values`` equal this line's before ``keep`` (a leading warm-up compared as such)."""
+        if not self._warm_up_only:
+            return bool(np.array_equal(values[:keep], self.values[:keep], equal_nan=True))
+        first = min(self._first, keep)
+        return bool(np.isnan(values[:first]).all() and np.array_equal(values[first:keep], self.values[first:keep]))
+
+    def _extended(self, values: FloatArray, changed: int) -> LineExtremes:
+        """A copy for ``values`` that keeps every bucket ending before index ``changed``."""
+        out = LineExtremes.__new__(LineExtremes)
+        out.values = values
+        out.extent = BlockExtent(values, values, known=self.extent, changed=changed)
+        finite = np.isfinite(values[changed:])  # the part that changed or grew
+        if self._first < changed:
+            out._first = self._first
+        else:  # the line had no value before the change
+            out._first = changed + (int(np.argmax(finite)) if finite.any() else len(finite))
+        out._warm_up_only = self._warm_up_only and bool(finite[out._first - changed :].all())
+        out._lows, out._highs = {}, {}
+        size = 1
+        for level in _LEVELS:
+            count = len(values) // level
+            if not count:
+                break
+            start = min(changed // level, len(self._lows.get(level, ())))
+            per = level // size
+            for known, grown, lowest in ((self._lows, out._lows, True), (self._highs, out._highs, False)):
+                candidates = (
+                    np.arange(start * level, count * level) if size == 1 else grown[size][start * per : count * per]
+                )
+                fresh = _pick(values, candidates, per, lowest)
+                grown[level] = np.concatenate((known[level][:start], fresh)) if start else fresh
+            size = level
+        return out
 
     def points(self, i0: int, i1: int, bucket: int) -> IndexArray:
         """Ascending indices to draw for ``[i0, i1)`` cut into buckets of at least ``bucket``

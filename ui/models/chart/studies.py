@@ -7,6 +7,7 @@ turns one into named lines over the series' columns (vectorised, from
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ui.models import indicators
-from ui.models.chart.series import CandleSeries
+from ui.models.chart.series import COLUMNS, CandleSeries
 
 OVERLAYS = ("SMA", "EMA", "BB")  # drawn over the candles
 LOWER = ("RSI", "MACD", "VOLMA")  # drawn in the pane under the volume
@@ -129,3 +130,52 @@ def compute(spec: IndicatorSpec, series: CandleSeries) -> Lines:
 def compute_all(specs: Sequence[IndicatorSpec], series: CandleSeries) -> dict[IndicatorSpec, Lines]:
     """Every chosen indicator's lines (recomputed whole: vectorised, cheap next to drawing)."""
     return {spec: compute(spec, series) for spec in specs}
+
+
+# A recursive average's memory of where it started shrinks by its decay each candle; after this
+# factor it is far below a float64's resolution, even for a start a hundred times the value.
+_FORGOTTEN = 2.0**-60
+
+
+def _settle(alpha: float) -> int:
+    """Candles after which an exponential average with ``alpha`` has forgotten its start."""
+    return math.ceil(math.log(_FORGOTTEN) / math.log(1.0 - alpha))
+
+
+def warm_up(spec: IndicatorSpec) -> int:
+    """How many values at the start of ``spec``'s lines change when older candles are put
+    before the series (beyond them, each value is what it was, to float rounding).
+
+    Window indicators (SMA, Bollinger, volume average) look back ``period`` candles: only their
+    ``period - 1`` undefined leading values change. EMA, RSI and MACD are recursive from their
+    first value, so in exact arithmetic every value changes; the change decays by ``1 - alpha``
+    a candle and is counted here until it is below ``2**-60`` of the start's difference.
+    """
+    kind, periods = spec.kind, spec.periods
+    if kind == "EMA":
+        return periods[0] - 1 + _settle(2.0 / (periods[0] + 1))
+    if kind == "RSI":
+        return periods[0] + _settle(1.0 / periods[0])
+    if kind == "MACD":
+        _fast, slow, signal = periods
+        return slow - 1 + _settle(2.0 / (slow + 1)) + signal - 1 + _settle(2.0 / (signal + 1))
+    return periods[0] - 1
+
+
+def extend_older(spec: IndicatorSpec, lines: Lines, series: CandleSeries, added: int) -> Lines:
+    """``spec``'s lines over ``series`` after ``added`` older candles were put before the
+    candles ``lines`` were computed on: only the new candles and the old lines' ``warm_up``
+    are computed, the rest is kept. Equal to ``compute(spec, series)`` to float rounding."""
+    head = added + warm_up(spec)
+    if head >= len(series) or any(len(values) != len(series) - added for values in lines.values()):
+        return compute(spec, series)
+    start = CandleSeries.from_arrays(series.timeframe, **{name: getattr(series, name)[:head] for name in COLUMNS})
+    fresh = compute(spec, start)
+    return {name: np.concatenate((fresh[name], lines[name][head - added :])) for name in fresh}
+
+
+def extend_all_older(
+    lines: Mapping[IndicatorSpec, Lines], series: CandleSeries, added: int
+) -> dict[IndicatorSpec, Lines]:
+    """Every indicator's lines after ``added`` older candles arrived (see ``extend_older``)."""
+    return {spec: extend_older(spec, named, series, added) for spec, named in lines.items()}
