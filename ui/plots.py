@@ -1,9 +1,10 @@
-"""Plot habits shared by the panels' pyqtgraph plots: legends that never cover a curve, and
-value axes that read sensibly when every value is zero."""
+"""Plot habits shared by the panels' pyqtgraph plots: legends that never cover a curve,
+value axes that read sensibly when every value is zero, and one paint per change."""
 
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PyQt6 import QtGui
 
 _TOP_AXIS_ROW = 1  # PlotItem's layout: title, top axis, view box row, bottom axis, x label
 _VIEW_COLUMN = 1
@@ -26,3 +27,24 @@ def counts_axis(plot: pg.PlotItem, minimum_span: float = 1.0) -> None:
     scaling (an all-zero series reads "0..1", not "x0.001, -400..400")."""
     plot.getViewBox().setLimits(yMin=0.0, minYRange=minimum_span)
     plot.getAxis("left").enableAutoSIPrefix(False)
+
+
+def settle(view: pg.GraphicsView) -> None:
+    """Bring every view box of ``view`` to its new range and transform now, before the frame.
+
+    pyqtgraph applies a pending auto-range while painting (``ViewBox.prepareForPaint``);
+    the transform it sets then marks every item dirty again, so each data change cost
+    two full paints of the widget. Settled beforehand, the next frame paints once.
+    """
+    scene = view.scene()
+    if scene is not None:
+        scene.prepareForPaint()
+
+
+class PlotLayout(pg.GraphicsLayoutWidget):
+    """A grid of plots that settles its view boxes as soon as it is resized, so a resize
+    (a note shown above it, a splitter moved) is painted once, not twice (see ``settle``)."""
+
+    def resizeEvent(self, ev: QtGui.QResizeEvent | None) -> None:
+        super().resizeEvent(ev)
+        settle(self)

@@ -15,6 +15,7 @@ from ui.models.backtest.plan import CONFIRM_PAGES, plan_load
 from ui.models.backtest.runs import RunList
 from ui.models.backtest.strategies import STRATEGIES
 from ui.models.backtest.sweep import ParameterSweep, SweepAxis, axis_values
+from ui.models.backtest.trade_rows import RETURN_COLUMN, TradeRows
 
 
 def test_a_year_of_minutes_is_counted_in_pages_and_time_before_it_starts() -> None:
@@ -84,3 +85,20 @@ def test_a_sweep_names_what_is_wrong_with_its_axes() -> None:
     with pytest.raises(ValueError, match="not 'fast' twice"):
         ParameterSweep(strategy, {}, SweepAxis("fast", (5,)), SweepAxis("fast", (6,)), _candles(10),
                        fee=0.0, bar_seconds=60)
+
+
+def test_the_trade_list_reads_newest_first_with_whole_kst_times_and_signed_returns() -> None:
+    candles = _candles(5_000)
+    positions = STRATEGIES["ma_cross"].positions(candles, {"fast": 5, "slow": 20})
+    table = run_backtest(candles, positions, fee=0.0005, bar_seconds=60).trade_table
+    rows = TradeRows(table)
+    assert len(rows) == len(table) > 10
+    newest, oldest = rows.cells(0), rows.cells(len(rows) - 1)
+    last = len(table) - 1
+    assert newest[0] == datetime.fromtimestamp(table.entry_ms[last] / 1000, KST).strftime("%Y-%m-%d %H:%M")
+    assert oldest[0] == datetime.fromtimestamp(table.entry_ms[0] / 1000, KST).strftime("%Y-%m-%d %H:%M")
+    assert newest[RETURN_COLUMN] == f"{table.net_return[last] * 100:+.2f}%"
+    assert rows.net_return(len(rows) - 1) == table.net_return[0]
+    with pytest.raises(IndexError, match="outside"):
+        rows.cells(len(rows))
+    assert len(TradeRows()) == 0

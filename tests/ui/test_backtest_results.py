@@ -154,7 +154,7 @@ async def test_the_equity_plot_spans_the_width_with_its_legend_off_the_curves_an
     qtbot.wait(20)
     metrics = view.trades.fontMetrics()
     for column in (0, 2):
-        text = view.trades.item(0, column).text()
+        text = view.trades.text(0, column)
         assert len(text) == len("2026-01-01 09:00")
         assert view.trades.columnWidth(column) >= metrics.horizontalAdvance(text)
 
@@ -235,7 +235,41 @@ def test_while_history_loads_only_the_curves_are_redrawn(qtbot: Any) -> None:
     view.show_result(result, final=False)
     assert len(view.equity_curve.xData) == 20_000 and len(view.drawdown_curve.xData) == 20_000
     assert len(view.candles.series) == 0 and len(view.entry_markers.getData()[0]) == 0
-    assert view.trades.rowCount() == 100  # a short list while loading
+    assert view.trades.rowCount() == len(result.trade_table)  # every trade, rows made on demand
     view.show_result(result, final=True)
     assert len(view.candles.series) == 20_000
     assert len(view.entry_markers.getData()[0]) == len(result.trade_table)
+
+
+def test_a_run_with_thousands_of_trades_lists_every_one_newest_first(qtbot: Any) -> None:
+    candles = _candles(60_000)
+    positions = STRATEGIES["ma_cross"].positions(candles, {"fast": 3, "slow": 6})
+    result = run_backtest(candles, positions, fee=0.0005, bar_seconds=60)
+    table = result.trade_table
+    assert len(table) > 2_000
+    view = ResultsView()
+    qtbot.addWidget(view)
+    view.show_result(result)
+    view.tabs.setCurrentWidget(view.trades)
+    assert view.trades.rowCount() == len(table)
+    newest = f"{table.net_return[-1] * 100:+.2f}%"
+    assert view.trades.text(0, 4) == newest
+    assert view.trades.text(len(table) - 1, 4) == f"{table.net_return[0] * 100:+.2f}%"
+
+
+def test_a_new_result_is_in_the_plots_ranges_before_the_first_frame_is_painted(qtbot: Any) -> None:
+    """pyqtgraph would apply the new range while painting and paint the window a second
+    time; the results view settles its ranges when it is given the data."""
+    view = ResultsView()
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    small = _candles(2_000)
+    big = _candles(20_000)
+    for candles in (small, big):
+        positions = STRATEGIES["ma_cross"].positions(candles, {"fast": 10, "slow": 30})
+        result = run_backtest(candles, positions, fee=0.0005, bar_seconds=60)
+        view.show_result(result, final=False)
+        (x_low, x_high), _ = view.equity_plot.getViewBox().viewRange()
+        assert x_low <= candles.start_ms[0] / 1000 and x_high >= candles.start_ms[-1] / 1000

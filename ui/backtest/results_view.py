@@ -3,21 +3,19 @@ entry and exit markers over its equity and drawdown (one time axis), and the tra
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
+from ui.backtest.trades_table import TradesTable
 from ui.chart.candle_item import CandlestickItem
 from ui.chart.price_axis import AXIS_WIDTH, PriceAxis
-from ui.chart.time_axis import KST, KstTimeAxis
+from ui.chart.time_axis import KstTimeAxis
 from ui.colors import FALL, RISE, SERIES, change_color
 from ui.models.backtest.engine import BacktestResult
 from ui.models.backtest.runs import holding_text, percent, ratio
 from ui.models.chart.series import CandleSeries
-from ui.models.formatting import format_price
-from ui.plots import legend_above
+from ui.plots import PlotLayout, legend_above, settle
 from ui.timeframes import timeframe_seconds
 
 STAT_NAMES = (
@@ -32,9 +30,6 @@ STAT_TIPS = {
     "Avg holding": "Mean time from entry to exit",
 }
 STATS_PER_ROW = 6
-TRADE_COLUMNS = ("Entry (KST)", "Entry price", "Exit (KST)", "Exit price", "Return %", "Held", "State")
-MAX_TRADE_ROWS = 1000  # the most recent trades shown; the statistics and the export cover all
-PARTIAL_TRADE_ROWS = 100  # while history still loads, a short list keeps each refresh cheap
 _MARKER_SIZE = 9
 
 
@@ -60,7 +55,7 @@ class ResultsView(QtWidgets.QWidget):
         self.note.setWordWrap(True)
         self.note.hide()
 
-        self.chart = pg.GraphicsLayoutWidget(self)
+        self.chart = PlotLayout(self)
         self.price_plot = self.chart.addPlot(
             0, 0, axisItems={"bottom": KstTimeAxis(), "left": PriceAxis("left")}
         )
@@ -105,14 +100,7 @@ class ResultsView(QtWidgets.QWidget):
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
 
-        self.trades = QtWidgets.QTableWidget(0, len(TRADE_COLUMNS), self)
-        self.trades.setHorizontalHeaderLabels(TRADE_COLUMNS)
-        self.trades.verticalHeader().setVisible(False)
-        self.trades.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.trades.horizontalHeader().setStretchLastSection(True)
-        # Every row has the same shape (fixed-width dates), so sizing columns from the
-        # first rows reads them whole without measuring thousands of cells.
-        self.trades.horizontalHeader().setResizeContentsPrecision(50)
+        self.trades = TradesTable(self)
         self.tabs = QtWidgets.QTabWidget(self)
         self.tabs.addTab(self.chart, "Chart")
         self.tabs.addTab(self.trades, "Trades")
@@ -131,8 +119,9 @@ class ResultsView(QtWidgets.QWidget):
             curve.setData([], [])
         self.compare_curve.opts["name"] = None
         self._clear_candles()
-        self.trades.setRowCount(0)
+        self.trades.show_trades(None)
         self.set_note("")
+        settle(self.chart)
 
     def set_note(self, text: str) -> None:
         """A line above the tabs saying what the figures are (partial, loading); empty hides it."""
@@ -172,7 +161,12 @@ class ResultsView(QtWidgets.QWidget):
         self.equity_curve.setData(x, result.equity)
         self.hold_curve.setData(x, result.buy_and_hold)
         self.drawdown_curve.setData(x, result.drawdown * 100.0)
-        self._show_trades(result, MAX_TRADE_ROWS if final else PARTIAL_TRADE_ROWS)
+        # The three plots share the price plot's time axis, and a linked axis takes no
+        # auto-range of its own: without candles (while loading) it would stay at 0..1
+        # and hide the curves. The run's span is set here instead.
+        self.price_plot.setXRange(float(x[0]), float(x[-1]) + timeframe_seconds(timeframe), padding=0.01)
+        settle(self.chart)
+        self.trades.show_trades(result.trade_table)
 
     def _show_candles(self, result: BacktestResult, x: np.ndarray, timeframe: str) -> None:
         self.candles.set_series(CandleSeries.from_arrays(
@@ -201,30 +195,7 @@ class ResultsView(QtWidgets.QWidget):
         self.compare_curve.setData(other.start_ms / 1000.0, other.equity)
         self.compare_curve.opts["name"] = name
         self.legend.addItem(self.compare_curve, name)
-
-    def _show_trades(self, result: BacktestResult, limit: int) -> None:
-        shown = result.trade_table.records(last=limit)[::-1]  # newest first
-        self.trades.setUpdatesEnabled(False)
-        self.trades.setRowCount(len(shown))
-        for row, t in enumerate(shown):
-            cells = (
-                _kst_minute(t.entry_ms), format_price(t.entry_price), _kst_minute(t.exit_ms),
-                format_price(t.exit_price), f"{t.net_return * 100:+.2f}%",
-                holding_text((t.exit_ms - t.entry_ms) / 1000.0), "open" if t.open else "closed",
-            )
-            for column, text in enumerate(cells):
-                item = QtWidgets.QTableWidgetItem(text)
-                if column == 4:
-                    item.setForeground(QtGui.QBrush(QtGui.QColor(change_color(t.net_return))))
-                self.trades.setItem(row, column, item)
-        self.trades.resizeColumnsToContents()  # whole dates and times, never cut off
-        self.trades.setUpdatesEnabled(True)
-
-
-def _kst_minute(ms: int) -> str:
-    """``2026-11-30 14:05`` in KST."""
-    return datetime.fromtimestamp(ms / 1000, tz=KST).strftime("%Y-%m-%d %H:%M")
-
+        settle(self.chart)
 
 def _translucent(colour: str) -> QtGui.QColor:
     shade = QtGui.QColor(colour)
