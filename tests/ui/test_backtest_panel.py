@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from PyQt6 import QtCore
 
-from backbone import MarketDataBackbone
+from backbone import MarketDataBackbone, Priority
 from backbone.sim import ExchangeSimulator
 from tests.ui.conftest import wait_until
 from tests.ui.test_backtest_engine import reference_backtest
@@ -78,16 +78,12 @@ async def test_cancel_stops_a_long_history_load(
     assert panel.state == "cancelled"
     calls = simulator.stats.calls["candle"]
     await wait_until(lambda: task.done(), within=5)
-    await _settle()
+    scheduler = backbone._router.scheduler
+    assert scheduler.waiting()[Priority.LOW] == 0  # no page of the run is left to start
+    await wait_until(lambda: scheduler.in_flight().get(Priority.LOW, 0) == 0, within=5)
     assert simulator.stats.calls["candle"] - calls <= 6  # in-flight pages at most
     assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
     assert panel.progress.value() < 100
-
-
-async def _settle() -> None:
-    import asyncio
-
-    await asyncio.sleep(0.5)
 
 
 async def test_bad_dates_and_markets_show_clear_messages(qtbot: Any, backbone: MarketDataBackbone) -> None:
