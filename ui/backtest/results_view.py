@@ -166,7 +166,7 @@ class ResultsView(QtWidgets.QWidget):
         # and hide the curves. The run's span is set here instead.
         self.price_plot.setXRange(float(x[0]), float(x[-1]) + timeframe_seconds(timeframe), padding=0.01)
         settle(self.chart)
-        self.trades.show_trades(result.trade_table)
+        self.trades.show_trades(result.trade_table, fit_columns=final)
 
     def _show_candles(self, result: BacktestResult, x: np.ndarray, timeframe: str) -> None:
         self.candles.set_series(CandleSeries.from_arrays(

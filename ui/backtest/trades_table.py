@@ -63,9 +63,13 @@ class TradesTable(QtWidgets.QTableView):
         # first rows reads them whole without measuring thousands of cells.
         header.setResizeContentsPrecision(50)
 
-    def show_trades(self, table: TradeTable | None) -> None:
+    def show_trades(self, table: TradeTable | None, *, fit_columns: bool = True) -> None:
+        """List ``table``'s trades; ``fit_columns=False`` keeps the column widths (sizing
+        them reads a few hundred cells, too dear for every refresh while history loads)."""
+        was_empty = self.trade_model.rowCount() == 0
         self.trade_model.show(table)
-        self.resizeColumnsToContents()  # whole dates and times, never cut off
+        if fit_columns or was_empty:
+            self.resizeColumnsToContents()  # whole dates and times, never cut off
 
     def rowCount(self) -> int:
         """Rows listed (every trade of the run shown)."""
