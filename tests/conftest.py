@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import gc
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -38,3 +40,22 @@ async def make_simulator() -> AsyncIterator[Callable[..., Awaitable[ExchangeSimu
     yield factory
     for sim in made:
         await sim.stop()
+
+
+@pytest.fixture(autouse=True)
+def _qt_garbage_destroyed_between_tests() -> Iterator[None]:
+    """Destroy each GUI test's closed widgets and plot items at its own teardown.
+
+    Left to the garbage collector, a pyqtgraph item of an earlier test can be destroyed
+    whenever a later test happens to allocate, possibly while a view is painting its
+    scene. Deleting them here, between tests, keeps that out of any paint.
+    """
+    yield
+    widgets = sys.modules.get("PyQt6.QtWidgets")
+    if widgets is None or widgets.QApplication.instance() is None:
+        return
+    from PyQt6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    gc.collect()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
