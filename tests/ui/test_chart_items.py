@@ -217,3 +217,30 @@ def test_a_zoomed_out_indicator_line_still_reaches_its_highest_and_lowest_value(
         spot = view.mapFromScene(box.mapViewToScene(QtCore.QPointF(float(series.x[index]) + 30.0, value)))
         around = {image.pixel(spot.x() + dx, spot.y() + dy) for dx in range(-2, 3) for dy in range(-1, 2)}
         assert colour in around, f"no line at {value} on screen"
+
+
+def test_an_indicator_line_leaves_a_gap_where_it_has_no_value(qtbot: object) -> None:
+    """A warm-up or a hole in a line is not bridged: nothing is drawn across it."""
+    from ui.chart.line_item import IndicatorLine
+
+    series = synthetic_series(400)
+    values = np.full(400, 50.0)
+    values[:40] = np.nan  # the warm-up
+    values[200:260] = np.nan  # a hole
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)  # type: ignore[attr-defined]
+    line = IndicatorLine("test", pg.mkPen(RISE, width=1))
+    line.set_line(series, values)
+    widget.addItem(line)
+    widget.setXRange(float(series.x[0]), float(series.x[-1]) + 60.0, padding=0)
+    widget.setYRange(0.0, 100.0, padding=0)
+    widget.show()
+    image = render(widget)
+    box = widget.getViewBox()
+
+    def drawn_at(index: int) -> bool:
+        spot = widget.mapFromScene(box.mapViewToScene(QtCore.QPointF(float(series.x[index]) + 30.0, 50.0)))
+        return any(QtGui.QColor(image.pixel(spot.x(), spot.y() + dy)).name() == RISE for dy in (-1, 0, 1))
+
+    assert drawn_at(100) and drawn_at(300)
+    assert not drawn_at(20) and not drawn_at(230)

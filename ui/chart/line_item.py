@@ -5,7 +5,7 @@ from the visible index range only. When more candles than pixels are in view, th
 is cut into buckets about a pixel wide, aligned to global indices, and each bucket keeps
 its lowest and highest value (``ui.models.chart.extremes``): the line still reaches every
 peak and trough on screen, and costs what the screen's width costs. The segments are
-issued as one ``drawLines`` call from a primitive array; a ``nan`` (an indicator's
+issued as one ``drawPolyline`` call from a primitive array; a ``nan`` (an indicator's
 warm-up) leaves a gap. The y extent of any range comes from precomputed block extremes,
 so autorange never scans the whole line.
 """
@@ -49,6 +49,7 @@ class IndicatorLine(pg.GraphicsObject):
         self._extremes = LineExtremes(_EMPTY)
         self._log_y = False
         self._points_memo: tuple[tuple[int, int, int], NDArray[np.intp]] | None = None
+        self._run = internals.PrimitiveArray(QtCore.QPointF, 2)
         self._segments = internals.PrimitiveArray(QtCore.QLineF, 4)
         self._bounds = QtCore.QRectF()
 
@@ -160,20 +161,23 @@ class IndicatorLine(pg.GraphicsObject):
         x = self.x[index] + self.width / 2
         y = self._y(self.values[index])
         finite = np.isfinite(y)
-        joined = finite[:-1] & finite[1:]  # a segment needs both ends
-        count = int(np.count_nonzero(joined))
         fill = self.opts["fillLevel"]
         if fill is not None and self.opts["fillBrush"] is not None and np.count_nonzero(finite) > 1:
             self._fill(p, x[finite], y[finite], float(fill))
-        if not count:
-            return
-        self._segments.resize(count)
-        mem = self._segments.ndarray()
-        mem[:, 0] = x[:-1][joined]
-        mem[:, 1] = y[:-1][joined]
-        mem[:, 2] = x[1:][joined]
-        mem[:, 3] = y[1:][joined]
         p.setPen(self._pen)
+        first = int(np.argmax(finite))
+        if finite[first:].all():  # the usual line: a warm-up at most, then one unbroken run
+            if len(y) - first > 1:
+                self._run.resize(len(y) - first)
+                mem = self._run.ndarray()
+                mem[:, 0], mem[:, 1] = x[first:], y[first:]
+                p.drawPolyline(*self._run.drawargs())
+            return
+        joined = finite[:-1] & finite[1:]  # with gaps: each segment needs both ends
+        self._segments.resize(int(np.count_nonzero(joined)))
+        mem = self._segments.ndarray()
+        mem[:, 0], mem[:, 1] = x[:-1][joined], y[:-1][joined]
+        mem[:, 2], mem[:, 3] = x[1:][joined], y[1:][joined]
         p.drawLines(*self._segments.drawargs())
 
     def _fill(self, p: QtGui.QPainter, x: NDArray[np.float64], y: NDArray[np.float64], level: float) -> None:
