@@ -244,3 +244,31 @@ def test_an_indicator_line_leaves_a_gap_where_it_has_no_value(qtbot: object) -> 
 
     assert drawn_at(100) and drawn_at(300)
     assert not drawn_at(20) and not drawn_at(230)
+
+
+def test_overlay_lines_follow_the_price_axis_onto_a_log_scale(qtbot: object) -> None:
+    from ui.chart.chart_view import ChartView
+    from ui.models.chart.studies import IndicatorSpec, compute
+
+    series = synthetic_series(3_000)
+    spec = IndicatorSpec.default("SMA")
+    view = ChartView()
+    qtbot.addWidget(view)  # type: ignore[attr-defined]
+    view.resize(1200, 700)
+    view.show()
+    view.set_series(series)
+    view.set_indicators({spec: compute(spec, series)})
+    view.set_log_scale(True)
+    curve = view.overlay_curves[spec.label]
+    values = compute(spec, series)[spec.label]
+    low, high = view.x_range()
+    i0, i1 = series.visible_range(low - series.width, high + series.width)
+    assert curve.dataBounds(1, orthoRange=(low, high)) == pytest.approx(
+        (np.log10(np.nanmin(values[i0:i1])), np.log10(np.nanmax(values[i0:i1])))
+    )
+    image = render(view, 1200, 700)
+    box = view.price_plot.getViewBox()
+    index = len(series) - 5
+    spot = view.mapFromScene(box.mapViewToScene(QtCore.QPointF(float(series.x[index]) + 30.0, np.log10(values[index]))))
+    colour = QtGui.QColor(curve.opts["pen"].color()).rgb()
+    assert colour in {image.pixel(spot.x() + dx, spot.y() + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)}
