@@ -139,7 +139,13 @@ def _recompute_after_older(series: Any, repeats: int) -> dict[str, Any]:
     hand the lines to the chart view, after that prepend and after a live candle's change."""
     from ui.chart.chart_view import ChartView
     from ui.models.chart.series import CandleSeries
-    from ui.models.chart.studies import IndicatorSpec, compute_all, extend_all_older, extend_older
+    from ui.models.chart.studies import (
+        IndicatorSpec,
+        compute_all,
+        extend_all_newer,
+        extend_all_older,
+        extend_older,
+    )
 
     specs = _indicator_specs() + tuple(IndicatorSpec.default(kind) for kind in ("MACD", "VOLMA"))
     older = _series(OLDER_BATCH)
@@ -149,7 +155,8 @@ def _recompute_after_older(series: Any, repeats: int) -> dict[str, Any]:
                  ("x", "open", "high", "low", "close", "volume")}
     )
     before = compute_all(specs, series)
-    full, incremental = [], []
+    after = extend_all_older(before, grown, OLDER_BATCH)
+    full, incremental, live_times = [], [], []
     for _ in range(repeats):
         started = time.perf_counter()
         compute_all(specs, grown)
@@ -157,6 +164,10 @@ def _recompute_after_older(series: Any, repeats: int) -> dict[str, Any]:
         started = time.perf_counter()
         extend_all_older(before, grown, OLDER_BATCH)
         incremental.append((time.perf_counter() - started) * 1000)
+        grown.close[-1] *= 1.0001  # then a live trade moves the last candle
+        started = time.perf_counter()
+        extend_all_newer(after, grown, len(grown) - 1)
+        live_times.append((time.perf_counter() - started) * 1000)
     per_kind = {}
     for spec in specs:
         started = time.perf_counter()
@@ -166,7 +177,6 @@ def _recompute_after_older(series: Any, repeats: int) -> dict[str, Any]:
     view.resize(1200, 700)
     view.set_series(series)
     view.set_indicators(before)
-    after = extend_all_older(before, grown, OLDER_BATCH)
     started = time.perf_counter()
     view.set_series(grown)
     view.set_indicators(after)
@@ -182,6 +192,7 @@ def _recompute_after_older(series: Any, repeats: int) -> dict[str, Any]:
     return {"candles": len(grown), "indicators": len(specs),
             "full_median_ms": round(float(np.median(full)), 1), "full_max_ms": round(float(np.max(full)), 1),
             "median_ms": round(float(np.median(incremental)), 1), "max_ms": round(float(np.max(incremental)), 1),
+            "live_median_ms": round(float(np.median(live_times)), 1),
             "per_indicator_ms": per_kind, "lines": sum(len(named) for named in after.values()),
             "chart_after_older_ms": round(handed_older, 1), "chart_after_live_ms": round(handed_live, 1)}
 
@@ -272,6 +283,7 @@ def _print(result: dict[str, Any]) -> None:
           f"(whole recompute: median {again['full_median_ms']:.1f} ms, "
           f"x{again['full_median_ms'] / max(again['median_ms'], 1e-6):.1f})")
     print("  per indicator: " + ", ".join(f"{k} {v:.1f} ms" for k, v in again["per_indicator_ms"].items()))
+    print(f"  after a live trade moves the last candle: median {again['live_median_ms']:.1f} ms")
     print(f"  handing the {again['lines']} lines to the chart: {again['chart_after_older_ms']:.1f} ms after the "
           f"older candles (extremes rebuilt), {again['chart_after_live_ms']:.1f} ms after a live change")
 

@@ -109,6 +109,10 @@ def _chart_rows(result: dict[str, Any]) -> list[Row]:
         versus = f" (whole recompute {_fmt(whole, ' ms')})" if whole is not None else ""
         rows.append((case, f"{again['indicators']} indicators",
                      f"median {_fmt(again['median_ms'], ' ms')}, max {_fmt(again['max_ms'], ' ms')}{versus}"))
+        if "live_median_ms" in again:
+            rows.append((case.replace("when 1,000 older candles arrive", "when a live trade moves the last candle"),
+                         f"{again['indicators']} indicators", f"median {_fmt(again['live_median_ms'], ' ms')} "
+                         f"(whole recompute {_fmt(again.get('full_median_ms'), ' ms')})"))
         if "chart_after_older_ms" in again:
             rows.append((case, f"{again['lines']} lines handed to the chart",
                          f"{_fmt(again['chart_after_older_ms'], ' ms')} after the older candles, "

@@ -11,7 +11,15 @@ from ui.models.chart.legend import legend_text
 from ui.models.chart.order_book import TradeTape, book_view
 from ui.models.chart.series import COLUMNS, CandleSeries
 from ui.models.chart.state import ChartState
-from ui.models.chart.studies import IndicatorSpec, compute, extend_older, warm_up
+from ui.models.chart.studies import (
+    IndicatorSpec,
+    SeriesChanges,
+    bring_up_to_date,
+    compute,
+    extend_newer,
+    extend_older,
+    warm_up,
+)
 
 
 def _series(n: int = 50) -> CandleSeries:
@@ -125,3 +133,59 @@ def test_lines_after_older_candles_equal_a_full_recompute(spec: IndicatorSpec) -
         np.testing.assert_array_equal(np.isnan(extended[name]), np.isnan(values))
         scale = float(np.nanmax(np.abs(values)))
         np.testing.assert_allclose(extended[name], values, rtol=0, atol=1e-9 * scale, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [IndicatorSpec.default(kind) for kind in ("SMA", "EMA", "BB", "RSI", "MACD", "VOLMA")]
+    + [IndicatorSpec("EMA", (1000,)), IndicatorSpec("RSI", (2,)), IndicatorSpec("SMA", (1,))],
+    ids=lambda spec: spec.label,
+)
+@pytest.mark.parametrize("change", ["the live candle moves", "a new candle opens", "the last three are replaced"])
+def test_lines_after_a_live_change_equal_a_full_recompute(spec: IndicatorSpec, change: str) -> None:
+    """The live candle only recomputes each line from its warm-up before the change; the rest
+    is kept, and the whole equals computing everything again to float rounding."""
+    whole = _random_walk(40_000, seed=5)
+    before = CandleSeries.from_arrays("1m", **{name: getattr(whole, name)[:-1] for name in COLUMNS})
+    lines = compute(spec, before)
+    if change == "the live candle moves":
+        now, changed_from = before, len(before) - 1
+        now.close[-1] *= 1.01
+        now.volume[-1] += 3.0
+    elif change == "a new candle opens":
+        now, changed_from = whole, len(whole) - 1
+    else:
+        now, changed_from = before, len(before) - 3
+        now.close[-3:] *= 0.99
+    extended = extend_newer(spec, lines, now, changed_from)
+    full = compute(spec, now)
+    assert changed_from - warm_up(spec) > 0  # the shortcut was taken, not a full recompute
+    for name, values in full.items():
+        np.testing.assert_array_equal(extended[name][:changed_from], lines[name][:changed_from])
+        scale = float(np.nanmax(np.abs(values)))
+        np.testing.assert_allclose(extended[name], values, rtol=0, atol=1e-9 * scale, equal_nan=True)
+
+
+def test_series_changes_bring_lines_up_to_date_however_they_combine() -> None:
+    """Older history, then a live change, then older history again: the lines equal a full
+    recompute; anything else (a new market) computes them whole."""
+    whole = _random_walk(30_000, seed=9)
+    specs = (IndicatorSpec.default("EMA"), IndicatorSpec.default("BB"), IndicatorSpec.default("RSI"))
+    part = CandleSeries.from_arrays("1m", **{name: getattr(whole, name)[2_000:-1] for name in COLUMNS})
+    lines = {spec: compute(spec, part) for spec in specs}
+    changes = SeriesChanges()
+    changes.older(1_000)
+    changes.newer(len(part) + 1_000 - 1)  # the live candle moved
+    now = CandleSeries.from_arrays("1m", **{name: getattr(whole, name)[1_000:-1] for name in COLUMNS})
+    now.close[-1] *= 1.02
+    changes.older(1_000)
+    now = CandleSeries.from_arrays(
+        "1m", **{name: np.concatenate((getattr(whole, name)[:1_000], getattr(now, name))) for name in COLUMNS}
+    )
+    assert changes.prepended == 2_000 and changes.changed_from == len(now) - 1
+    updated = bring_up_to_date(specs, lines, now, changes)
+    for spec in specs:
+        for name, values in compute(spec, now).items():
+            scale = float(np.nanmax(np.abs(values)))
+            np.testing.assert_allclose(updated[spec][name], values, rtol=0, atol=1e-9 * scale, equal_nan=True)
+    assert bring_up_to_date(specs, lines, now, SeriesChanges(everything=True)).keys() == set(specs)

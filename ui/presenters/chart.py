@@ -15,11 +15,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+
 from backbone import Priority
 from ui.models.chart import navigation
 from ui.models.chart.order_book import TAPE_LENGTH, BookView, TapeRow, TradeTape, book_view
 from ui.models.chart.series import CandleSeries
-from ui.models.chart.studies import IndicatorSpec, Lines, compute_all, extend_all_older
+from ui.models.chart.studies import IndicatorSpec, Lines, SeriesChanges, bring_up_to_date
 from ui.tasks import TaskSet
 
 if TYPE_CHECKING:
@@ -91,9 +93,7 @@ class ChartPresenter:
         self._reconcile_wanted = False
         self._revision = 0  # bumps whenever the series changes, so indicator lines are recomputed
         self._lines: tuple[int, tuple[IndicatorSpec, ...], dict[IndicatorSpec, Lines]] | None = None
-        # Older candles put before the series since the lines were computed; None once anything
-        # else changed too (then the lines are computed whole again).
-        self._prepended_since_lines: int | None = 0
+        self._changes = SeriesChanges(everything=True)  # since the indicator lines were computed
 
     # -- markets and candles --------------------------------------------------------------
 
@@ -198,14 +198,10 @@ class ChartPresenter:
         cached = self._lines
         if cached is not None and cached[0] == self._revision and cached[1] == self.indicators:
             return cached[2]
-        prepended = self._prepended_since_lines
-        if cached is not None and cached[1] == self.indicators and prepended:
-            # Only older history arrived: keep each line past its warm-up, compute the start.
-            lines = extend_all_older(cached[2], self.series, prepended)
-        else:
-            lines = compute_all(self.indicators, self.series)
+        # Older history or the live candle: each line is computed only where it changed.
+        lines = bring_up_to_date(self.indicators, None if cached is None else cached[2], self.series, self._changes)
         self._lines = (self._revision, self.indicators, lines)
-        self._prepended_since_lines = 0
+        self._changes = SeriesChanges()
         return lines
 
     # -- lifetime ---------------------------------------------------------------------------------
@@ -217,11 +213,16 @@ class ChartPresenter:
 
     # -- background work ----------------------------------------------------------------------
 
-    def _touch(self, *, prepended: int | None = None) -> None:
-        """The series changed; ``prepended`` older candles were put before it, if that is all."""
+    def _touch(self, *, prepended: int | None = None, changed_from: int | None = None) -> None:
+        """The series changed: ``prepended`` older candles were put before it, or candles from
+        index ``changed_from`` on changed, if that is all."""
         self._revision += 1
-        since = self._prepended_since_lines
-        self._prepended_since_lines = None if prepended is None or since is None else since + prepended
+        if prepended is not None:
+            self._changes.older(prepended)
+        elif changed_from is not None:
+            self._changes.newer(changed_from)
+        else:
+            self._changes.everything = True
 
     async def load_markets(self) -> None:
         """Hand the market list to the display (for the search box)."""
@@ -287,7 +288,7 @@ class ChartPresenter:
             self.display.show_trades(self.tape.rows())
         if outcome == "ignored":
             return
-        self._touch()
+        self._touch(changed_from=len(self.series) - 1)  # the live candle, moved or new
         self.display.series_changed()
         if outcome == "appended":
             self._schedule_reconcile(generation)
@@ -309,7 +310,8 @@ class ChartPresenter:
                 return
             assert response.candles is not None
             if self.series.overwrite_closed(response.candles):
-                self._touch()
+                earliest = float(response.candles.start_ms.min()) / 1000.0
+                self._touch(changed_from=int(np.searchsorted(self.series.x, earliest)))
                 self.display.series_changed()
 
     async def _follow_book(self, market: str, generation: int) -> None:

@@ -143,8 +143,10 @@ def _settle(alpha: float) -> int:
 
 
 def warm_up(spec: IndicatorSpec) -> int:
-    """How many values at the start of ``spec``'s lines change when older candles are put
-    before the series (beyond them, each value is what it was, to float rounding).
+    """How many candles ``spec``'s lines need before their values no longer depend on where
+    the computation started (to float rounding). Older candles put before the series change
+    this many values at the old start; a line recomputed from this many candles before a live
+    change matches a full recompute from there on.
 
     Window indicators (SMA, Bollinger, volume average) look back ``period`` candles: only their
     ``period - 1`` undefined leading values change. EMA, RSI and MACD are recursive from their
@@ -162,6 +164,10 @@ def warm_up(spec: IndicatorSpec) -> int:
     return periods[0] - 1
 
 
+def _part(series: CandleSeries, start: int, stop: int) -> CandleSeries:
+    return CandleSeries.from_arrays(series.timeframe, **{name: getattr(series, name)[start:stop] for name in COLUMNS})
+
+
 def extend_older(spec: IndicatorSpec, lines: Lines, series: CandleSeries, added: int) -> Lines:
     """``spec``'s lines over ``series`` after ``added`` older candles were put before the
     candles ``lines`` were computed on: only the new candles and the old lines' ``warm_up``
@@ -169,9 +175,20 @@ def extend_older(spec: IndicatorSpec, lines: Lines, series: CandleSeries, added:
     head = added + warm_up(spec)
     if head >= len(series) or any(len(values) != len(series) - added for values in lines.values()):
         return compute(spec, series)
-    start = CandleSeries.from_arrays(series.timeframe, **{name: getattr(series, name)[:head] for name in COLUMNS})
-    fresh = compute(spec, start)
+    fresh = compute(spec, _part(series, 0, head))
     return {name: np.concatenate((fresh[name], lines[name][head - added :])) for name in fresh}
+
+
+def extend_newer(spec: IndicatorSpec, lines: Lines, series: CandleSeries, changed_from: int) -> Lines:
+    """``spec``'s lines over ``series`` when only candles from index ``changed_from`` on changed
+    or were added since ``lines`` were computed (the live candle): the lines are computed again
+    from ``warm_up`` candles before the change and kept before it. Equal to
+    ``compute(spec, series)`` to float rounding."""
+    start = changed_from - warm_up(spec)
+    if start <= 0 or any(len(values) < changed_from for values in lines.values()):
+        return compute(spec, series)
+    fresh = compute(spec, _part(series, start, len(series)))
+    return {name: np.concatenate((lines[name][:changed_from], fresh[name][changed_from - start :])) for name in fresh}
 
 
 def extend_all_older(
@@ -179,3 +196,45 @@ def extend_all_older(
 ) -> dict[IndicatorSpec, Lines]:
     """Every indicator's lines after ``added`` older candles arrived (see ``extend_older``)."""
     return {spec: extend_older(spec, named, series, added) for spec, named in lines.items()}
+
+
+def extend_all_newer(
+    lines: Mapping[IndicatorSpec, Lines], series: CandleSeries, changed_from: int
+) -> dict[IndicatorSpec, Lines]:
+    """Every indicator's lines after a live change from ``changed_from`` on (see ``extend_newer``)."""
+    return {spec: extend_newer(spec, named, series, changed_from) for spec, named in lines.items()}
+
+
+@dataclass(slots=True)
+class SeriesChanges:
+    """What happened to a series since its indicator lines were computed: older candles put
+    before it, candles changed or added from an index on (the live candle), or anything else."""
+
+    prepended: int = 0
+    changed_from: int | None = None  # in the series' current indices
+    everything: bool = False
+
+    def older(self, added: int) -> None:
+        """``added`` older candles were put before the series."""
+        self.prepended += added
+        if self.changed_from is not None:
+            self.changed_from += added
+
+    def newer(self, index: int) -> None:
+        """Candles from ``index`` on changed or were added."""
+        self.changed_from = index if self.changed_from is None else min(self.changed_from, index)
+
+
+def bring_up_to_date(
+    specs: Sequence[IndicatorSpec], lines: Mapping[IndicatorSpec, Lines] | None, series: CandleSeries,
+    changes: SeriesChanges,
+) -> dict[IndicatorSpec, Lines]:
+    """``specs``' lines over ``series``, from ``lines`` (computed before ``changes``) where
+    only older history or the live candle moved; computed whole otherwise."""
+    if lines is None or changes.everything or tuple(lines) != tuple(specs):
+        return compute_all(specs, series)
+    if changes.prepended:
+        lines = extend_all_older(lines, series, changes.prepended)
+    if changes.changed_from is not None:
+        lines = extend_all_newer(lines, series, changes.changed_from)
+    return dict(lines)
