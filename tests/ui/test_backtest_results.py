@@ -6,6 +6,7 @@ runs list for comparing, and a parameter sweep that keeps the UI responsive."""
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import numpy as np
@@ -14,12 +15,13 @@ from PyQt6 import QtCore, QtWidgets
 
 from backbone import MarketDataBackbone
 from backbone.sim import ExchangeSimulator
-from tests.ui.conftest import wait_until
+from tests.ui.conftest import app_window, wait_until
 from tests.ui.test_backtest_engine import _candles
 from ui.backtest.panel import BacktestPanel
 from ui.backtest.results_view import ResultsView
 from ui.models.backtest.engine import run_backtest
 from ui.models.backtest.strategies import STRATEGIES
+from ui.theme import apply_theme
 from ui.timeframes import timeframe_seconds
 
 
@@ -273,3 +275,23 @@ def test_a_new_result_is_in_the_plots_ranges_before_the_first_frame_is_painted(q
         view.show_result(result, final=False)
         (x_low, x_high), _ = view.equity_plot.getViewBox().viewRange()
         assert x_low <= candles.start_ms[0] / 1000 and x_high >= candles.start_ms[-1] / 1000
+
+
+async def test_the_price_axis_labels_the_runs_prices_in_the_app(qtbot: Any, backbone: MarketDataBackbone) -> None:
+    app = QtWidgets.QApplication.instance()
+    assert isinstance(app, QtWidgets.QApplication)
+    apply_theme(app, "dark")  # the app's style sheet: 10 pt text in every widget
+    try:
+        window, _ = app_window(qtbot, backbone)
+        panel = window.findChild(BacktestPanel)
+        assert panel is not None
+        window.tabs.setCurrentWidget(panel)
+        await _run(panel)  # the form's defaults, as a new user runs it
+        axis = panel.results.price_plot.getAxis("left")
+        await wait_until(lambda: any("," in text for text in axis.drawn_labels()))  # KRW-BTC: nine digits
+        low, high = panel.results.price_plot.getViewBox().viewRange()[1]
+        labels = axis.drawn_labels()
+    finally:
+        app.setStyleSheet("")
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})+", text) for text in labels), labels
+    assert all(low <= float(text.replace(",", "")) <= high for text in labels)

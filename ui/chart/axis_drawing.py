@@ -28,16 +28,34 @@ class DirectAxis(pg.AxisItem):
 
     def paint(self, p: QtGui.QPainter, *args: object) -> None:
         if self.picture is None:  # pyqtgraph clears it whenever the axis must be recomputed
-            p.save()
-            if self.style["tickFont"]:
-                p.setFont(self.style["tickFont"])
-            self._specs = self.generateDrawSpecs(p)
-            p.restore()
+            self._specs = self._measure()
             self.picture = _FRESH
         if self._specs is not None:
             p.save()
             self.drawPicture(p, *self._specs)
             p.restore()
+
+    def _measure(self) -> tuple[Any, ...] | None:
+        """The draw specifications, measured on a painter of their own as pyqtgraph does.
+
+        Measured on the view's painter (the scene's clip, state and the widget's font),
+        a left axis of nine-digit prices came out with tick lines but no label at all.
+        """
+        picture = QtGui.QPicture()
+        painter = QtGui.QPainter(picture)
+        try:
+            painter.setFont(self._font())
+            return self.generateDrawSpecs(painter)
+        finally:
+            painter.end()
+
+    def _font(self) -> QtGui.QFont:
+        """The labels' font: the axis style's, else the default one pyqtgraph's pictures use."""
+        return self.style["tickFont"] or QtGui.QFont()
+
+    def drawn_labels(self) -> list[str]:
+        """The tick labels the axis draws now (empty until it has painted)."""
+        return [] if self._specs is None else [text for _, _, text in self._specs[2]]
 
     def drawPicture(self, p: QtGui.QPainter, axisSpec: Any, tickSpecs: Any, textSpecs: Any) -> None:
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
@@ -58,8 +76,7 @@ class DirectAxis(pg.AxisItem):
             p.setPen(batch_pen)
             p.drawLines(batch)
         if textSpecs:
-            if self.style["tickFont"] is not None:
-                p.setFont(self.style["tickFont"])
+            p.setFont(self._font())  # the font they were measured with
             p.setPen(self.textPen())
             p.setClipRect(self.boundingRect().toAlignedRect())
             for rect, flags, text in textSpecs:
