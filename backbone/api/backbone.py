@@ -374,8 +374,10 @@ class MarketDataBackbone:
         """Live candles (the forming one, as it changes) of a seconds or minutes timeframe.
 
         While subscribed, CRITICAL ``get_candle_data`` up to now for these markets is
-        answered from the stream's newest candle plus stored closed candles, without a
-        REST call, whenever storage provably holds every closed candle asked for.
+        answered from the stream's newest candle plus closed candles, without a REST
+        call, whenever each closed candle asked for is either stored or proven final by
+        the stream itself (it saw the slot close, with no reconnect in between); the
+        proven ones are stored, so a running bot needs REST only to fill storage at start.
         """
         tf = check_timeframe(timeframe)
         kind = WS_CANDLE_KINDS.get(tf.code)

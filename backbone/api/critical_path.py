@@ -3,8 +3,10 @@
 A live bot's ticker or order book comes from a fresh WebSocket snapshot when
 one exists, otherwise from REST with the tokens reserved for CRITICAL. Its
 candles come from the candle stream plus storage when a stream is subscribed
-and storage provably holds every closed candle before the stream's newest one;
-otherwise from REST, page by page.
+and every closed candle before the stream's newest one is either proven final by
+the stream itself (it saw the slot close, unbroken) or held by storage; the
+proven ones are then stored, so in steady state a streamed bot makes no REST
+call at all. Otherwise from REST, page by page.
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ async def candles(
     if end is None:
         streamed = await _from_stream(router, store, symbol, timeframe, wanted, first)
         if streamed is not None:
-            return CriticalCandles(streamed, 0, "websocket")
+            return streamed
     ordered = CandleColumns.empty(symbol, timeframe)
     first_ms = None if first is None else utc_to_ms(first)
     calls = 0
@@ -163,30 +165,61 @@ async def _from_stream(
     timeframe: Timeframe,
     wanted: int,
     first: datetime | None,
-) -> CandleColumns | None:
-    """The newest candles from the live stream's candle plus stored closed ones, or None.
+) -> CriticalCandles | None:
+    """The newest candles from the live stream plus stored closed ones, or None.
 
     Exact only when nothing can be missing: the stream is confirmed current (so no newer
-    candle exists), storage's coverage spans every slot from the oldest candle returned
-    up to the stream's candle (so no closed candle is missing), and the stream still
-    shows the same candle after storage answered (a slot that closed meanwhile would
-    leave a hole). ``first`` set: the candles from ``first`` on; else the newest ``wanted``.
+    candle exists); every slot before the stream's candle is either proven closed by the
+    stream (:meth:`SmartRouter.stream_closes`, as strict as REST's rule) or inside
+    storage's coverage from the oldest candle returned; and the stream still shows the
+    same candle after storage answered (a slot that closed meanwhile would leave a hole).
+    Proven slots storage lacks come back as ``closed``, to be stored off the request
+    path. ``first`` set: the candles from ``first`` on; else the newest ``wanted``.
     """
     live = router.live_candle(symbol, timeframe)
     if live is None or (first is not None and live.start < first):
         return None
-    if first is not None:
-        closed = await store.read_candles(symbol, timeframe, first, live.start)
-        oldest = first
+    proof = router.stream_closes(symbol, timeframe)
+    if proof is not None and live.start > proof.end:
+        proof = None  # unproven slots between the proof and the stream's candle
+    # Storage must hold every closed candle before ``boundary``. Proven slots after an older
+    # stream candle had no trades: worth storing, but the slots between that candle and the
+    # proof stay storage's to answer for, as without a proof.
+    if proof is not None and proof.start <= live.start:
+        boundary, proven, forming = proof.start, list(proof.candles), live.start == proof.end
     else:
-        closed = await store.read_latest_candles(symbol, timeframe, live.start, wanted - 1)
-        if len(closed) < wanted - 1:
+        boundary, proven, forming = live.start, [], True
+    tail = CandleColumns.from_candles(symbol, timeframe, [*proven, live] if forming else proven)
+    if first is not None:
+        tail = tail[int(np.searchsorted(tail.start_ms, utc_to_ms(first))) :]
+        oldest = first
+        stored = (
+            await store.read_candles(symbol, timeframe, first, boundary)
+            if first < boundary
+            else CandleColumns.empty(symbol, timeframe)
+        )
+    else:
+        need = wanted - len(tail)
+        stored = (
+            await store.read_latest_candles(symbol, timeframe, boundary, need)
+            if need > 0
+            else CandleColumns.empty(symbol, timeframe)
+        )
+        if len(stored) < need:
             return None  # storage does not reach back far enough
-        oldest = ms_to_utc(int(closed.start_ms[0])) if len(closed) else live.start
-    if oldest < live.start and await store.missing(symbol, timeframe, oldest, live.start):
-        return None
+        tail = tail.last(wanted)
+        oldest = ms_to_utc(int(stored.start_ms[0])) if len(stored) else boundary
+    checked_to = boundary if proof is None else max(boundary, proof.end)
+    gaps = await store.missing(symbol, timeframe, oldest, checked_to) if oldest < checked_to else []
+    if gaps and gaps[0][0] < boundary:
+        return None  # storage lacks closed candles the stream cannot vouch for
     now_live = router.live_candle(symbol, timeframe)
     if now_live is None or now_live.start != live.start:
         return None
-    newest = CandleColumns.from_candles(symbol, timeframe, [now_live])
-    return CandleColumns.concat([closed, newest])
+    if forming and len(tail) and int(tail.start_ms[-1]) == now_live.start_ms:
+        tail = tail.merge(CandleColumns.from_candles(symbol, timeframe, [now_live]))
+    closed = None
+    if proof is not None and gaps and gaps[-1][1] > proof.start:
+        final = CandleColumns.from_candles(symbol, timeframe, list(proof.candles))
+        closed = ClosedCandles(final, (proof.start, proof.end))
+    return CriticalCandles(CandleColumns.concat([stored, tail]), 0, "websocket", closed=closed)

@@ -15,7 +15,7 @@ from backbone.router.endpoints import (
 from backbone.router.rate_window import RateBudget
 from backbone.router.scheduler import ReserveLease, Scheduler, SchedulerPolicy, Ticket, Wait
 from backbone.router.smart_router import CandlePage, RoutedAnswer, SmartRouter
-from backbone.router.snapshots import UpdateStream
+from backbone.router.snapshots import StreamCloses, UpdateStream
 from backbone.router.stats import RouterStats
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "Scheduler",
     "SchedulerPolicy",
     "SmartRouter",
+    "StreamCloses",
     "Ticket",
     "UpdateStream",
     "Wait",

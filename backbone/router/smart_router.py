@@ -49,7 +49,13 @@ from backbone.router.scheduler import (
     Ticket,
     WaitListener,
 )
-from backbone.router.snapshots import DEFAULT_TRADE_RING, SnapshotStore, StreamValue, UpdateStream
+from backbone.router.snapshots import (
+    DEFAULT_TRADE_RING,
+    SnapshotStore,
+    StreamCloses,
+    StreamValue,
+    UpdateStream,
+)
 from backbone.router.stats import RouterStats, StatsRecorder
 from backbone.router.websocket_channel import WebSocketChannel
 
@@ -427,6 +433,18 @@ class SmartRouter:
         if fresh is None or not isinstance(fresh.value, Candle):
             return None
         return fresh.value
+
+    def stream_closes(self, market: str, timeframe: Timeframe) -> StreamCloses | None:
+        """The slots a subscribed candle stream proves closed, with their final candles.
+
+        Proven as strictly as a REST answer's ``Date`` would (see
+        :meth:`SnapshotStore.closes`); None when the timeframe has no stream, nobody
+        streams it, or nothing is proven (after a reconnect, REST decides again).
+        """
+        kind = WS_CANDLE_KINDS.get(timeframe.code)
+        if kind is None or not self._ws.is_subscribed(kind, market):
+            return None
+        return self._store.closes(kind, market)
 
     async def subscribe(self, kind: str, markets: Sequence[str]) -> None:
         """Stream ``kind`` for ``markets`` (reference counted; pair with :meth:`unsubscribe`)."""

@@ -12,6 +12,17 @@ have arrived before that later message). A silent connection ages every
 snapshot; a dropped one makes them all stale at once.
 Subscribers get updates through bounded queues; a slow consumer loses its
 oldest updates and never holds up the socket reader.
+
+A candle stream can also prove slots *closed*, as strictly as a REST answer's
+``Date`` does (``CLOSE_MARGIN``). Upbit sends a candle only when trades change it,
+each message the whole candle so far, in order on one connection, and stamps every
+message with the exchange's time. So once a message on the connection carries a
+time at least ``CLOSE_MARGIN`` past a slot's end, the last message for that slot
+is its final candle, provided the stream was unbroken since before the slot
+started, or since a message for that slot arrived on this connection (which
+already held every trade before it); and a slot the unbroken stream never sent
+had no trades. A reconnect, or an unsubscribe on the same connection, breaks the
+proof until the stream starts over (see :meth:`SnapshotStore.closes`).
 """
 
 from __future__ import annotations
@@ -19,16 +30,21 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from backbone.domain.candle_range import closed_end
+from backbone.domain.clock import ms_to_utc, utc_to_ms
 from backbone.domain.models import Candle, Orderbook, Ticker, Trade
+from backbone.domain.timeframes import Timeframe
 
 StreamValue = Ticker | Orderbook | Trade | Candle
 
 DEFAULT_TRADE_RING = 100  # recent trades kept per market
 DEFAULT_QUEUE_SIZE = 256  # updates buffered per subscriber before the oldest is dropped
+CANDLE_SLOTS_KEPT = 4  # per candle stream, the newest slots whose last message is kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +56,34 @@ class Snapshot:
     value: StreamValue
     received_at: float
     epoch: int
+
+
+@dataclass(frozen=True, slots=True)
+class StreamCloses:
+    """Slots ``[start, end)`` a candle stream proves closed, and the final candles of
+    those that traded (ascending); a slot in the span without a candle had no trades."""
+
+    start: datetime
+    end: datetime
+    candles: tuple[Candle, ...]
+
+
+@dataclass(slots=True)
+class _CandleTrack:
+    """One candle stream on one connection: since when it is unbroken, and its newest slots."""
+
+    timeframe: Timeframe
+    epoch: int
+    since_ms: int  # the exchange's time of the stream's first message on this connection
+    slots: dict[int, Candle] = field(default_factory=dict)  # slot start (ms) -> last message
+    known_from_ms: int = 0  # every message for a slot from here on is in ``slots``
+
+    def keep(self, candle: Candle) -> None:
+        self.slots[candle.start_ms] = candle
+        while len(self.slots) > CANDLE_SLOTS_KEPT:
+            dropped = min(self.slots)
+            del self.slots[dropped]
+            self.known_from_ms = utc_to_ms(self.timeframe.shift(ms_to_utc(dropped), 1))
 
 
 class UpdateQueue:
@@ -83,6 +127,9 @@ class SnapshotStore:
         self._epoch = 0
         self._live = False
         self._last_traffic = 0.0  # monotonic time of the live connection's latest message
+        self._exchange_ms = 0  # the newest exchange time a message on the live connection carried
+        self._candle_tracks: dict[tuple[str, str], _CandleTrack] = {}
+        self._broken: dict[tuple[str, str], int] = {}  # stream -> epoch it was unsubscribed in
         self._listeners: dict[tuple[str, str], set[UpdateQueue]] = {}
         self.dropped_updates = 0
 
@@ -95,6 +142,9 @@ class SnapshotStore:
         self._epoch += 1
         self._live = True
         self._last_traffic = 0.0
+        self._exchange_ms = 0
+        self._candle_tracks.clear()
+        self._broken.clear()
 
     def connection_down(self) -> None:
         """The connection is gone: every snapshot is stale from this instant."""
@@ -107,11 +157,18 @@ class SnapshotStore:
         if self._live:
             self._last_traffic = max(self._last_traffic, received_at)
 
+    def exchange_time(self, timestamp_ms: int) -> None:
+        """A message on the live connection carried the exchange's time ``timestamp_ms``."""
+        if self._live:
+            self._exchange_ms = max(self._exchange_ms, timestamp_ms)
+
     def put(self, kind: str, value: StreamValue, received_at: float) -> None:
         """Store the newest value of a stream and fan it out to its listeners."""
         market = value.market
         self.traffic(received_at)
         self._latest[(kind, market)] = Snapshot(kind, market, value, received_at, self._epoch)
+        if isinstance(value, Candle):
+            self._track(kind, value)
         if isinstance(value, Trade):
             ring = self._trades.get(market)
             if ring is None:
@@ -137,6 +194,46 @@ class SnapshotStore:
             return None
         return snapshot
 
+    def _track(self, kind: str, candle: Candle) -> None:
+        key = (kind, candle.market)
+        if not self._live or self._broken.get(key) == self._epoch:
+            return  # a stream unsubscribed on this connection may have missed messages
+        track = self._candle_tracks.get(key)
+        if track is None or track.epoch != self._epoch:
+            # The message's own time: the stream was subscribed, and unbroken, from then on.
+            since = max(self._exchange_ms, candle.last_trade_ms)
+            track = self._candle_tracks[key] = _CandleTrack(candle.timeframe, self._epoch, since)
+        track.keep(candle)
+
+    def closes(self, kind: str, market: str) -> StreamCloses | None:
+        """The slots this candle stream proves closed, up to the newest provable one; None if none.
+
+        A slot counts as closed once a message on the live connection carried an exchange
+        time at least ``CLOSE_MARGIN`` past its end (the rule REST answers follow with their
+        ``Date``). It is proven when the stream's messages for it are all known: the stream
+        was unbroken on this connection since before the slot started, or a message for the
+        slot arrived on it (each message holds the whole candle). The span returned is the
+        contiguous run of proven slots ending at the newest closed slot.
+        """
+        track = self._candle_tracks.get((kind, market))
+        if track is None or not self._live or track.epoch != self._epoch or not self._exchange_ms:
+            return None
+        tf = track.timeframe
+        floor = ms_to_utc(track.known_from_ms)
+        end = closed_end(tf, ms_to_utc(self._exchange_ms), floor)
+        # Every slot starting after the stream's first message is known, traded or not.
+        start = max(tf.shift(tf.floor(ms_to_utc(track.since_ms)), 1), floor)
+        while True:  # and before that, the slots a message arrived for
+            earlier = tf.shift(start, -1)
+            if earlier < floor or utc_to_ms(earlier) not in track.slots:
+                break
+            start = earlier
+        if start >= end:
+            return None
+        lo, hi = utc_to_ms(start), utc_to_ms(end)
+        candles = tuple(track.slots[s] for s in sorted(track.slots) if lo <= s < hi)
+        return StreamCloses(start, end, candles)
+
     def latest(self, kind: str, market: str) -> Snapshot | None:
         """The last snapshot whatever its freshness (for display, never for routing)."""
         return self._latest.get((kind, market))
@@ -146,7 +243,11 @@ class SnapshotStore:
         return list(self._trades.get(market, ()))
 
     def forget(self, kind: str, market: str) -> None:
+        """Nobody streams ``kind`` for ``market`` any more: drop what it sent."""
         self._latest.pop((kind, market), None)
+        self._candle_tracks.pop((kind, market), None)
+        # A message sent before the unsubscribe may still arrive after a resubscribe.
+        self._broken[(kind, market)] = self._epoch
         if kind == "trade":
             self._trades.pop(market, None)
 

@@ -301,6 +301,10 @@ class WebSocketChannel:
         code = item.get("code")
         if kind not in _PARSERS or not isinstance(code, str):
             return False  # {"status": "UP"} answers to PING and anything unknown
+        stamp = item.get("timestamp")
+        if isinstance(stamp, int):
+            # Every data message carries the exchange's time: what lets a candle stream prove a close.
+            self._store.exchange_time(stamp)
         if self._wanted[kind][code] <= 0:
             return False  # a leftover of a stream we no longer want
         try:

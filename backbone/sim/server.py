@@ -15,7 +15,7 @@ import json
 import random
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -293,6 +293,12 @@ class ExchangeSimulator:
     def clear_faults(self) -> None:
         """Back to a healthy exchange."""
         self.set_faults(Faults())
+
+    def use_clock(self, clock: Callable[[], int]) -> None:
+        """Run the exchange on ``clock`` (epoch ms): REST answers, their ``Date`` and the
+        WebSocket pushes all read it, so a test can move the exchange's time without waiting."""
+        self.rest.clock = clock
+        self.hub.clock = clock
 
     def drop_websockets(self) -> int:
         """Close every WebSocket connection now; returns how many were open."""

@@ -3,6 +3,13 @@
 One request (a JSON array: ticket, type blocks, optional format) replaces the
 connection's whole subscription set. Data goes out in binary frames of UTF-8 JSON,
 built from the same records as the REST answers, so both always agree.
+
+Candle streams follow Upbit's candle documentation: a stream sends at most once a
+second, only when trades changed a candle, each message the whole candle so far
+(so one candle may be sent many times, the last one received being the newest),
+and a slot without trades has no candle. A push that finds trades in several slots
+sends every changed candle, oldest first, so a slot's last change is never skipped.
+Every message's ``timestamp`` is the exchange's time when it was sent.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import contextlib
 import json
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +36,7 @@ from backbone.sim.formats import (
 )
 from backbone.sim.markets import Catalogue, SimMarket
 from backbone.sim.quotes import ORDERBOOK_UNITS, QuoteDesk
-from backbone.sim.timefmt import now_ms
+from backbone.sim.timefmt import MINUTE_MS, now_ms
 
 CANDLE_TYPES = {
     "candle.1s": 0,
@@ -47,6 +55,8 @@ CONNECTIONS_PER_S = 5
 MESSAGES_PER_S = 5
 MESSAGES_PER_MIN = 100
 ORDERBOOK_REFRESH_MS = 250
+CANDLE_PUSH_MS = 1_000  # a candle stream sends at most once a second
+CANDLE_PUSH_SLOTS = 200  # changed candles sent at most in one push (after a long silence)
 TRADES_PER_PUSH = 200
 # Upbit's own error messages (its documentation gives them in Korean).
 WRONG_FORMAT_MESSAGE = "Format 이 맞지 않습니다."
@@ -85,6 +95,7 @@ class Connection:
     subscriptions: list[Subscription] = field(default_factory=list)
     requests: deque[float] = field(default_factory=deque)
     cursors: dict[tuple[str, int, int], Any] = field(default_factory=dict)
+    candle_due: dict[tuple[str, int, int], int] = field(default_factory=dict)  # next send allowed, ms
     pusher: asyncio.Task[None] | None = None
     last_activity: float = field(default_factory=time.monotonic)  # last frame either way
 
@@ -108,8 +119,10 @@ class WebSocketHub:
         *,
         idle_timeout_s: float = 120.0,
         push_interval_s: float = 0.1,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         self.catalogue = catalogue
+        self.clock = clock  # the exchange's time in ms: the same clock as the REST answers
         self.quotes = quotes
         self.candles = candles
         self.stats = stats
@@ -278,7 +291,7 @@ class WebSocketHub:
         # A stream that stays subscribed carries on where it was: Upbit's realtime feed has
         # no pause while a connection changes its subscriptions, so no trade may fall between.
         previous, conn.cursors = conn.cursors, {}
-        now = now_ms()
+        now = self.clock()
         snapshot: list[dict[str, Any]] = []
         for sub in subscriptions:
             for market, units in sub.targets:
@@ -366,6 +379,8 @@ class WebSocketHub:
     def _cursor(self, sub: Subscription, market: SimMarket, now: int) -> Any:
         if sub.type == "orderbook":
             return now // ORDERBOOK_REFRESH_MS
+        if sub.type in CANDLE_TYPES:
+            return now  # every trade up to now is in the snapshot
         last = self.quotes.last_trade(market, now)
         return last[4] if last is not None else 0
 
@@ -384,7 +399,7 @@ class WebSocketHub:
     async def _push_loop(self, conn: Connection) -> None:
         while not conn.ws.closed:
             await asyncio.sleep(self.push_interval_s)
-            now = now_ms()
+            now = self.clock()
             batch: list[dict[str, Any]] = []
             for sub in conn.subscriptions:
                 if sub.only_snapshot:
@@ -405,6 +420,8 @@ class WebSocketHub:
             conn.cursors[key] = bucket
             message = self._message(sub, market, units, now, "REALTIME")
             return [message] if message is not None else []
+        if sub.type in CANDLE_TYPES:
+            return self._changed_candles(conn, key, sub.type, market, int(cursor), now)
         fresh = self.quotes.trades_after(market, int(cursor), now, limit=TRADES_PER_PUSH)
         # Every trade up to now has been seen: the next scan may start here (ids are
         # timestamp * 1000 + index), unless this push was cut short.
@@ -419,3 +436,24 @@ class WebSocketHub:
             return [trade_message(row, market.code, "REALTIME", book, now) for row in fresh]
         message = self._message(sub, market, units, now, "REALTIME")
         return [message] if message is not None else []
+
+    def _changed_candles(
+        self, conn: Connection, key: tuple[str, int, int], kind: str, market: SimMarket, since: int, now: int
+    ) -> list[dict[str, Any]]:
+        """The candles trades changed after ``since`` (ms) up to ``now``, oldest first, as
+        messages; none while the stream's once-a-second turn has not come."""
+        if now < conn.candle_due.get(key, 0) or now <= since:
+            return []
+        unit = CANDLE_TYPES[kind]
+        span = unit * MINUTE_MS if unit else 1_000
+        slots = min(CANDLE_PUSH_SLOTS, (now - since // span * span) // span + 1)
+        if unit:
+            rows = self.candles.minutes(market, unit, now + 1, slots, now)
+        else:
+            rows = self.candles.seconds(market, now + 1, slots, now)
+        conn.cursors[key] = now
+        changed = [row for row in rows if int(row["timestamp"]) > since]
+        if not changed:
+            return []
+        conn.candle_due[key] = now + CANDLE_PUSH_MS
+        return [candle_message(row, kind, market.code, "REALTIME", now) for row in reversed(changed)]

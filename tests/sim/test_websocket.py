@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from itertools import pairwise
 from typing import Any
 
 import aiohttp
@@ -287,3 +288,47 @@ async def test_changing_subscriptions_loses_no_trade_of_a_stream_that_stays(
     between = {i for i in listed if ids[0] <= i <= ids[-1]}
     assert len(ids) >= 2
     assert between - set(ids) == set()
+
+
+async def test_a_candle_stream_sends_each_changed_candle_whole_stamped_with_the_exchanges_time(
+    simulator: ExchangeSimulator, session: aiohttp.ClientSession
+) -> None:
+    minute_ms = 60_000
+    start = (int(time.time() * 1000) // minute_ms - 30) * minute_ms  # half an hour ago, on the minute
+    clock = [start + 30_000]
+    simulator.use_clock(lambda: clock[0])
+    async with session.ws_connect(simulator.ws_url) as ws:
+        await ws.send_str(json.dumps([{"ticket": "t"}, {"type": "candle.1m", "codes": ["KRW-BTC"]}]))
+        snapshot = await receive_json(ws)
+        assert snapshot["stream_type"] == "SNAPSHOT" and snapshot["timestamp"] == clock[0]
+        clock[0] += 60_000  # the minute closes 30 s before the next push: it and the new one changed
+        closing, opening = await receive_json(ws), await receive_json(ws)
+        async with session.get(
+            simulator.rest_url + "/candles/minutes/1",
+            params={"market": "KRW-BTC", "count": "2"},
+        ) as r:
+            newest_first = await r.json()
+    fields = ("candle_date_time_utc", "opening_price", "high_price", "low_price", "trade_price",
+              "candle_acc_trade_volume", "candle_acc_trade_price")
+    # The closed minute's last message is its final candle; the new one is whole so far; both carry
+    # the exchange's time of sending, not a trade's.
+    assert [closing[f] for f in fields] == [newest_first[1][f] for f in fields]
+    assert [opening[f] for f in fields] == [newest_first[0][f] for f in fields]
+    assert closing["timestamp"] == opening["timestamp"] == clock[0]
+    assert closing["candle_date_time_utc"] == snapshot["candle_date_time_utc"]
+
+
+async def test_a_candle_stream_sends_at_most_once_a_second(
+    simulator: ExchangeSimulator, session: aiohttp.ClientSession
+) -> None:
+    async with session.ws_connect(simulator.ws_url) as ws:
+        await ws.send_str(
+            json.dumps([{"ticket": "t"}, {"type": "candle.1s", "codes": ["KRW-BTC"]},
+                        {"type": "candle.1m", "codes": ["KRW-BTC"]}, {"type": "trade", "codes": ["KRW-BTC"]}])
+        )
+        messages = await collect(ws, 3.5)
+    trades = [m for m in messages if m["type"] == "trade" and m["stream_type"] == "REALTIME"]
+    assert len(trades) > 3  # the market traded more often than the candle streams may send
+    for kind in ("candle.1s", "candle.1m"):
+        sent = sorted({m["timestamp"] for m in messages if m["type"] == kind and m["stream_type"] == "REALTIME"})
+        assert sent and all(b - a >= 1000 for a, b in pairwise(sent))
