@@ -22,14 +22,15 @@ is its final candle, provided the stream was unbroken since before the slot
 started, or since a message for that slot arrived on this connection (which
 already held every trade before it); and a slot the unbroken stream never sent
 had no trades. A reconnect, or an unsubscribe on the same connection, breaks the
-proof until the stream starts over (see :meth:`SnapshotStore.closes`).
+run: it starts over at the next connection's, or the resubscription's, snapshot
+(see :meth:`SnapshotStore.closes`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -39,6 +40,9 @@ from backbone.domain.candle_range import closed_end
 from backbone.domain.clock import ms_to_utc, utc_to_ms
 from backbone.domain.models import Candle, Orderbook, Ticker, Trade
 from backbone.domain.timeframes import Timeframe
+from backbone.router.endpoints import WS_CANDLE_KINDS
+
+CANDLE_KINDS = frozenset(WS_CANDLE_KINDS.values())
 
 StreamValue = Ticker | Orderbook | Trade | Candle
 
@@ -129,7 +133,11 @@ class SnapshotStore:
         self._last_traffic = 0.0  # monotonic time of the live connection's latest message
         self._exchange_ms = 0  # the newest exchange time a message on the live connection carried
         self._candle_tracks: dict[tuple[str, str], _CandleTrack] = {}
-        self._broken: dict[tuple[str, str], int] = {}  # stream -> epoch it was unsubscribed in
+        # Per candle stream on the live connection: requests sent holding it, SNAPSHOT messages
+        # received for it, and which of those snapshots its unbroken run starts at.
+        self._requested: Counter[tuple[str, str]] = Counter()
+        self._snapshots: Counter[tuple[str, str]] = Counter()
+        self._starts_at: dict[tuple[str, str], int] = {}
         self._listeners: dict[tuple[str, str], set[UpdateQueue]] = {}
         self.dropped_updates = 0
 
@@ -144,7 +152,9 @@ class SnapshotStore:
         self._last_traffic = 0.0
         self._exchange_ms = 0
         self._candle_tracks.clear()
-        self._broken.clear()
+        self._requested.clear()
+        self._snapshots.clear()
+        self._starts_at.clear()
 
     def connection_down(self) -> None:
         """The connection is gone: every snapshot is stale from this instant."""
@@ -156,6 +166,30 @@ class SnapshotStore:
         """Any message arrived on the live connection: every current snapshot is confirmed."""
         if self._live:
             self._last_traffic = max(self._last_traffic, received_at)
+
+    def subscription_sent(self, sent: Mapping[str, Sequence[str]], previous: Mapping[str, Sequence[str]]) -> None:
+        """A request replacing the whole set went out on the live connection.
+
+        Upbit answers every request with a SNAPSHOT of each stream in it, in order. A
+        candle stream missing from the ``previous`` request had a gap, and messages sent
+        before it may still be on their way: its unbroken run starts at the snapshot
+        answering this request, the n-th SNAPSHOT of it on this connection.
+        """
+        for kind, markets in sent.items():
+            if kind not in CANDLE_KINDS:
+                continue
+            before = set(previous.get(kind, ()))
+            for market in markets:
+                key = (kind, market)
+                self._requested[key] += 1
+                if market not in before:
+                    self._starts_at[key] = self._requested[key]
+                    self._candle_tracks.pop(key, None)
+
+    def snapshot_arrived(self, kind: str, market: str) -> None:
+        """A SNAPSHOT message of ``kind`` for ``market`` arrived (wanted or not)."""
+        if self._live and kind in CANDLE_KINDS:
+            self._snapshots[(kind, market)] += 1
 
     def exchange_time(self, timestamp_ms: int) -> None:
         """A message on the live connection carried the exchange's time ``timestamp_ms``."""
@@ -196,8 +230,8 @@ class SnapshotStore:
 
     def _track(self, kind: str, candle: Candle) -> None:
         key = (kind, candle.market)
-        if not self._live or self._broken.get(key) == self._epoch:
-            return  # a stream unsubscribed on this connection may have missed messages
+        if not self._live or self._snapshots[key] < self._starts_at.get(key, 1):
+            return  # what arrives before the snapshot answering its subscription may predate a gap
         track = self._candle_tracks.get(key)
         if track is None or track.epoch != self._epoch:
             # The message's own time: the stream was subscribed, and unbroken, from then on.
@@ -246,8 +280,6 @@ class SnapshotStore:
         """Nobody streams ``kind`` for ``market`` any more: drop what it sent."""
         self._latest.pop((kind, market), None)
         self._candle_tracks.pop((kind, market), None)
-        # A message sent before the unsubscribe may still arrive after a resubscribe.
-        self._broken[(kind, market)] = self._epoch
         if kind == "trade":
             self._trades.pop(market, None)
 

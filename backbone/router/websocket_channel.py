@@ -271,10 +271,13 @@ class WebSocketChannel:
                 for kind, codes in wanted.items()
             ]
             request.append({"format": "DEFAULT"})
+            # Told before sending, so the answer cannot arrive before the store expects it.
+            if sent is None:
+                self._store.connection_up()
+            self._store.subscription_sent(wanted, sent or {})
             await ws.send_str(json.dumps(request))
             log.debug("WebSocket subscription sent: %s", wanted)
             if sent is None:
-                self._store.connection_up()
                 self._state = "connected"
             sent = wanted
 
@@ -305,6 +308,8 @@ class WebSocketChannel:
         if isinstance(stamp, int):
             # Every data message carries the exchange's time: what lets a candle stream prove a close.
             self._store.exchange_time(stamp)
+        if item.get("stream_type") == "SNAPSHOT":
+            self._store.snapshot_arrived(kind, code)  # counted even when unwanted: one per request
         if self._wanted[kind][code] <= 0:
             return False  # a leftover of a stream we no longer want
         try:

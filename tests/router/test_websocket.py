@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from backbone.domain.models import Orderbook, Ticker, Trade
+from backbone.domain.clock import ms_to_utc, utc_to_ms
+from backbone.domain.models import Candle, Orderbook, Ticker, Trade, utc_now
 from backbone.domain.priority import Priority
 from backbone.router import SmartRouter
-from backbone.router.snapshots import SnapshotStore, UpdateQueue
+from backbone.router.snapshots import SnapshotStore, UpdateQueue, UpdateStream
+from tests.coordinator.helpers import M1, ExchangeClock
 from tests.router.helpers import eventually
 
 
@@ -198,3 +201,64 @@ async def test_rapid_subscription_changes_are_coalesced_within_upbits_message_li
     assert router.ws_last_error is None  # never TOO_MANY_REQ
     assert simulator.stats.ws_requests <= 11
     assert await _routed_by_websocket(router, "ticker", markets[:1])
+
+
+async def test_a_candle_stream_resubscribed_on_one_connection_proves_nothing_from_before_its_gap(
+    simulator: Any, router: SmartRouter
+) -> None:
+    minute = M1.floor(utc_now()) - timedelta(minutes=30)
+    exchange = ExchangeClock(minute + timedelta(seconds=20))
+    simulator.use_clock(exchange)
+
+    async def first_at_now(stream: UpdateStream) -> Any:
+        async for value in stream:
+            if value.last_trade_ms >= exchange.ms:  # sent at the exchange's current time
+                return value
+        raise AssertionError("the stream ended")
+
+    async with router.updates("orderbook", ["KRW-ETH"]) as ticks:  # keeps the connection up throughout
+        await asyncio.wait_for(anext(ticks), 10)
+        async with router.updates("candle.1m", ["KRW-BTC"]) as candles:
+            seen = await asyncio.wait_for(first_at_now(candles), 10)
+            assert seen.start == minute
+
+        async def candles_unsubscribed() -> bool:
+            return not any(sub.type == "candle.1m" for conn in simulator.hub.connections for sub in conn.subscriptions)
+
+        await eventually(candles_unsubscribed)  # the exchange has taken the smaller set
+        exchange.advance(70)  # so the minute's last trades and the next one's first go unseen
+        async with router.updates("candle.1m", ["KRW-BTC"]) as candles:
+            again = await asyncio.wait_for(first_at_now(candles), 10)
+            assert again.start == minute + timedelta(minutes=1)  # the resubscription's snapshot
+            proof = router.stream_closes("KRW-BTC", M1)
+            # The stream's last message for the minute is from before the gap: not its final candle.
+            assert proof is None or proof.start > minute
+
+
+def test_a_candle_message_sent_before_an_unsubscribe_starts_no_run_after_the_resubscribe() -> None:
+    minute = M1.floor(utc_now()) - timedelta(minutes=30)
+    at = utc_to_ms(minute)
+
+    def candle(start_ms: int, sent_ms: int, close: float) -> Candle:
+        return Candle("KRW-BTC", M1, ms_to_utc(start_ms), close, close, close, close, sent_ms, close, 1.0)
+
+    def arrives(candle: Candle, snapshot: bool) -> None:  # as the channel hands a message over
+        store.exchange_time(candle.last_trade_ms)
+        if snapshot:
+            store.snapshot_arrived("candle.1m", "KRW-BTC")
+        store.put("candle.1m", candle, 0.0)
+
+    store = SnapshotStore()
+    with_candles, without = {"candle.1m": ["KRW-BTC"], "ticker": ["KRW-ETH"]}, {"ticker": ["KRW-ETH"]}
+    store.connection_up()
+    store.subscription_sent(with_candles, {})
+    arrives(candle(at, at + 10_000, 1.0), snapshot=True)
+    store.subscription_sent(without, with_candles)
+    store.forget("candle.1m", "KRW-BTC")
+    store.subscription_sent(with_candles, without)
+    # Still on its way from before the unsubscribe: the minute as it was, sent well after it ended.
+    arrives(candle(at, at + 70_000, 2.0), snapshot=False)
+    assert store.closes("candle.1m", "KRW-BTC") is None
+    arrives(candle(at + 60_000, at + 71_000, 3.0), snapshot=True)  # the resubscription's snapshot
+    proof = store.closes("candle.1m", "KRW-BTC")
+    assert proof is None or proof.start > minute
