@@ -18,6 +18,8 @@ the index of a ``nan``, which the drawing turns into a gap.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -93,6 +95,10 @@ class LineExtremes:
             high_source = np.where(finite, values, -np.inf)
         self._lows: dict[int, IndexArray] = {}
         self._highs: dict[int, IndexArray] = {}
+        # The values at those indices, a missing one (a bucket of warm-up) as +inf or -inf, so
+        # a frame reduces buckets without gathering from the line or looking for nan.
+        self._low_values: dict[int, FloatArray] = {}
+        self._high_values: dict[int, FloatArray] = {}
         lows: IndexArray | None = None
         highs: IndexArray | None = None
         size = 1
@@ -104,6 +110,8 @@ class LineExtremes:
             if first:
                 lows, highs = _past_warm_up(lows, level, first), _past_warm_up(highs, level, first)
             self._lows[level], self._highs[level] = lows, highs
+            self._low_values[level] = _values_at(values, lows, np.inf)
+            self._high_values[level] = _values_at(values, highs, -np.inf)
             size = level
 
     def follow(self, values: FloatArray) -> LineExtremes:
@@ -139,7 +147,7 @@ class LineExtremes:
         else:  # the line had no value before the change
             out._first = changed + (int(np.argmax(finite)) if finite.any() else len(finite))
         out._warm_up_only = self._warm_up_only and bool(finite[out._first - changed :].all())
-        out._lows, out._highs = {}, {}
+        out._lows, out._highs, out._low_values, out._high_values = {}, {}, {}, {}
         size = 1
         for level in _LEVELS:
             count = len(values) // level
@@ -147,12 +155,19 @@ class LineExtremes:
                 break
             start = min(changed // level, len(self._lows.get(level, ())))
             per = level // size
-            for known, grown, lowest in ((self._lows, out._lows, True), (self._highs, out._highs, False)):
+            for known, grown, known_values, grown_values, lowest in (
+                (self._lows, out._lows, self._low_values, out._low_values, True),
+                (self._highs, out._highs, self._high_values, out._high_values, False),
+            ):
                 candidates = (
                     np.arange(start * level, count * level) if size == 1 else grown[size][start * per : count * per]
                 )
                 fresh = _pick(values, candidates, per, lowest)
-                grown[level] = np.concatenate((known[level][:start], fresh)) if start else fresh
+                fresh_values = _values_at(values, fresh, np.inf if lowest else -np.inf)
+                if start:
+                    fresh = np.concatenate((known[level][:start], fresh))
+                    fresh_values = np.concatenate((known_values[level][:start], fresh_values))
+                grown[level], grown_values[level] = fresh, fresh_values
             size = level
         return out
 
@@ -175,19 +190,27 @@ class LineExtremes:
         whole = (i1 - start) // bucket
         end = start + whole * bucket
         per = bucket // level
-        if level == 1:
-            candidates_low = candidates_high = np.arange(start, end)
-        else:
-            candidates_low = self._lows[level][start // level : end // level]
-            candidates_high = self._highs[level][start // level : end // level]
         lows, highs = [], []
-        for edge in (np.arange(i0, start), None, np.arange(end, i1)):
-            if edge is None:
-                lows.append(_pick(self.values, candidates_low, per, True))
-                highs.append(_pick(self.values, candidates_high, per, False))
-            elif len(edge):
-                lows.append(_pick(self.values, edge, len(edge), True))
-                highs.append(_pick(self.values, edge, len(edge), False))
+        if start > i0:
+            low, high = _edge(self.values, i0, start)
+            lows.append(np.array([low]))
+            highs.append(np.array([high]))
+        if whole:
+            if level == 1:
+                candidates_low = candidates_high = np.arange(start, end)
+                low_values = _values_at(self.values, candidates_low, np.inf)
+                high_values = _values_at(self.values, candidates_high, -np.inf)
+            else:
+                a, b = start // level, end // level
+                candidates_low, candidates_high = self._lows[level][a:b], self._highs[level][a:b]
+                low_values, high_values = self._low_values[level][a:b], self._high_values[level][a:b]
+            base = np.arange(whole) * per
+            lows.append(candidates_low[base + low_values.reshape(whole, per).argmin(axis=1)])
+            highs.append(candidates_high[base + high_values.reshape(whole, per).argmax(axis=1)])
+        if i1 > end:
+            low, high = _edge(self.values, end, i1)
+            lows.append(np.array([low]))
+            highs.append(np.array([high]))
         low, high = np.concatenate(lows), np.concatenate(highs)
         pairs = np.empty(2 * len(low), dtype=np.intp)
         pairs[0::2] = np.minimum(low, high)
@@ -215,6 +238,26 @@ def _past_warm_up(indices: IndexArray, level: int, first: int) -> IndexArray:
         indices = indices.copy()
         indices[early] = np.minimum(first, ends)
     return indices
+
+
+def _values_at(values: FloatArray, indices: IndexArray, missing: float) -> FloatArray:
+    """``values[indices]`` with ``missing`` for nan."""
+    picked = values[indices]
+    if np.isnan(picked).any():
+        picked[np.isnan(picked)] = missing
+    return picked
+
+
+def _edge(values: FloatArray, a: int, b: int) -> tuple[int, int]:
+    """Indices of the lowest and highest value in ``[a, b)`` (``a`` when none is finite)."""
+    segment = values[a:b]
+    low, high = int(segment.argmin()), int(segment.argmax())
+    if math.isnan(segment[low]) or math.isnan(segment[high]):  # arg-reductions stop at a nan
+        finite = np.flatnonzero(~np.isnan(segment))
+        if not len(finite):
+            return a, a
+        low, high = int(finite[segment[finite].argmin()]), int(finite[segment[finite].argmax()])
+    return a + low, a + high
 
 
 def _pick(values: FloatArray, candidates: IndexArray, per: int, lowest: bool) -> IndexArray:
