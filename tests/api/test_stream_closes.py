@@ -69,6 +69,19 @@ def slot(clock: ExchangeClock) -> datetime:
     return M1.floor(ms_to_utc(clock.ms))
 
 
+async def quiet_minute(sim: ExchangeSimulator, clock: ExchangeClock, *, quiet_after: bool) -> tuple[str, datetime]:
+    """A quiet market and a minute of it without trades, some way before the exchange's now
+    (and, with ``quiet_after``, none in the minute after either)."""
+    market = await quiet_market(sim)
+    now = slot(clock)
+    traded = {c.start for c in await direct_candles(sim, market, M1, now - timedelta(minutes=120), now)}
+    empty = next(
+        minute for minute in (now - timedelta(minutes=k) for k in range(100, 2, -1))
+        if minute not in traded and not (quiet_after and minute + MINUTE in traded)
+    )
+    return market, empty
+
+
 async def test_a_streamed_bot_makes_rest_calls_only_to_fill_storage_then_none_per_close(
     simulator: ExchangeSimulator, exchange: ExchangeClock, make_backbone: Any
 ) -> None:
@@ -126,15 +139,8 @@ async def test_a_reconnect_between_a_minutes_last_trade_and_its_proof_sends_the_
 async def test_a_minute_without_trades_is_closed_as_empty_only_by_an_unbroken_stream(
     simulator: ExchangeSimulator, exchange: ExchangeClock, make_backbone: Any
 ) -> None:
-    market = await quiet_market(simulator)
-    # A minute without trades, nor the one after (so the stream's newest candle is older),
-    # some way back; the exchange's clock 30 s before it.
-    history = await direct_candles(simulator, market, M1, slot(exchange) - timedelta(minutes=120), slot(exchange))
-    traded = {c.start for c in history}
-    empty = next(
-        s for s in (slot(exchange) - timedelta(minutes=k) for k in range(100, 2, -1))
-        if s not in traded and s + MINUTE not in traded
-    )
+    # No trades in the minute nor the one after (so the stream's newest candle is older).
+    market, empty = await quiet_minute(simulator, exchange, quiet_after=True)
     exchange.ms = utc_to_ms(empty - timedelta(seconds=30))
     backbone = await make_backbone(simulator)
 
@@ -162,10 +168,7 @@ async def test_a_minute_without_trades_is_closed_as_empty_only_by_an_unbroken_st
 async def test_a_minute_without_trades_is_not_proven_empty_across_a_reconnect(
     simulator: ExchangeSimulator, exchange: ExchangeClock, make_backbone: Any
 ) -> None:
-    market = await quiet_market(simulator)
-    history = await direct_candles(simulator, market, M1, slot(exchange) - timedelta(minutes=120), slot(exchange))
-    traded = {c.start for c in history}
-    empty = next(s for s in (slot(exchange) - timedelta(minutes=k) for k in range(100, 2, -1)) if s not in traded)
+    market, empty = await quiet_minute(simulator, exchange, quiet_after=False)
     exchange.ms = utc_to_ms(empty + timedelta(seconds=3))
     backbone = await make_backbone(simulator)
     async with backbone.subscribe_candles(market, "1m"), backbone.subscribe_orderbook(BUSY) as clock_ticks:
