@@ -56,6 +56,10 @@ class ChartView(pg.GraphicsLayoutWidget):
             plot.hideButtons()
             plot.showAxis("right")
             plot.hideAxis("left")
+            for hidden in ("left", "top"):
+                # A hidden axis still follows every range change, and with SI prefixes on it
+                # rewrites and lays out its (invisible) label rich text on every frame.
+                plot.getAxis(hidden).enableAutoSIPrefix(False)
             plot.showGrid(x=True, y=True, alpha=0.15)
             box = plot.getViewBox()
             box.setMouseEnabled(x=True, y=False)  # wheel zooms and drag pans along time only
