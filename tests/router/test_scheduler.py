@@ -72,6 +72,21 @@ async def test_waiters_are_served_by_priority_then_arrival() -> None:
     ]
 
 
+async def test_a_saturated_group_never_delays_a_call_of_another_group() -> None:
+    s = scheduler()
+    low_log: list[float] = []
+    backfill = asyncio.ensure_future(saturate(s, Priority.LOW, 20, 3.0, low_log))
+    await asyncio.sleep(1.2)  # LOW fills the candle window
+    delays = []
+    for _ in range(10):
+        asked = now()
+        delays.append(await call(s, "ticker", s.ticket(Priority.CRITICAL)) - asked)
+        await asyncio.sleep(0.1)
+    await backfill
+    assert delays == [0.0] * 10  # granted the instant asked, on the virtual clock
+    assert len(low_log) >= 25  # while the candle group stayed busy
+
+
 async def test_bulk_work_spends_the_whole_window_while_no_critical_call_is_expected() -> None:
     s = scheduler(critical_reserve=2)
     grants = [await call(s, "candle", s.ticket(Priority.NORMAL)) for _ in range(10)]
