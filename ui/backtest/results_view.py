@@ -197,6 +197,7 @@ class ResultsView(QtWidgets.QWidget):
         self.legend.addItem(self.compare_curve, name)
         settle(self.chart)
 
+
 def _translucent(colour: str) -> QtGui.QColor:
     shade = QtGui.QColor(colour)
     shade.setAlpha(90)
