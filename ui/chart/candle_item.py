@@ -21,7 +21,7 @@ from pyqtgraph.Qt import internals
 
 from ui.colors import FALL, RISE
 from ui.models.chart.extremes import BlockExtent
-from ui.models.chart.series import CandleSeries
+from ui.models.chart.series import CandleSeries, view_y
 
 _MIN_CANDLE_PX = 2.0  # below this, bucket candles together
 _BODY_FRACTION = 0.7  # body width as a share of the interval
@@ -59,11 +59,7 @@ class CandlestickItem(pg.GraphicsObject):
             self.refresh()
 
     def _y(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Prices in the view's y coordinates (log10 on a log axis)."""
-        if not self._log_y:
-            return values
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log10(values)
+        return view_y(values, self._log_y)
 
     def refresh(self) -> None:
         """Call after the series changed: recompute bounds and repaint."""

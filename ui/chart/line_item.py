@@ -21,7 +21,7 @@ from PyQt6 import QtCore, QtGui
 from pyqtgraph.Qt import internals
 
 from ui.models.chart.extremes import LineExtremes
-from ui.models.chart.series import CandleSeries
+from ui.models.chart.series import CandleSeries, view_y
 
 _EMPTY = np.empty(0)
 
@@ -96,10 +96,7 @@ class IndicatorLine(pg.GraphicsObject):
         self.update()
 
     def _y(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
-        if not self._log_y:
-            return values
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log10(values)
+        return view_y(values, self._log_y)
 
     def _y_extent(self, i0: int, i1: int) -> tuple[float, float] | None:
         extent = self._extremes.extent.extent(i0, i1)

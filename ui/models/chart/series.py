@@ -152,3 +152,12 @@ class CandleSeries:
     def candle(self, i: int) -> dict[str, float]:
         """One candle as a plain dict (x is the UTC start in epoch seconds)."""
         return {name: float(getattr(self, name)[i]) for name in COLUMNS}
+
+
+def view_y(values: NDArray[np.float64], log_y: bool) -> NDArray[np.float64]:
+    """Prices in a plot's y coordinates: as they are, or log10 on a log axis (a price of
+    zero or below has no place there and becomes -inf or NaN, which the items skip)."""
+    if not log_y:
+        return values
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log10(values)
