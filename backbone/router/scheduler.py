@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -210,6 +211,7 @@ class Scheduler:
         self._last_critical = float("-inf")
         self._load_since: float | None = None  # machine load first seen (for the trickle)
         self._last_trickle = float("-inf")
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop that last asked for a slot
 
     # -- tickets --------------------------------------------------------------
 
@@ -307,7 +309,7 @@ class Scheduler:
 
     def reserve_held(self) -> bool:
         """True while bulk work leaves the CRITICAL reserve alone."""
-        return self._critical_active(_now())
+        return self._critical_active(_read_time(self._loop))
 
     @property
     def leases(self) -> int:
@@ -318,7 +320,7 @@ class Scheduler:
 
     def budgets(self) -> dict[str, RateBudget]:
         """Tokens free now per group, and the reserve held back from bulk work."""
-        now = _now()
+        now = _read_time(self._loop)
         held = self._critical_active(now)
         return {
             g: RateBudget(
@@ -336,7 +338,7 @@ class Scheduler:
 
     def banned_for(self, group: str) -> float:
         """Seconds left in ``group``'s ban, 0 when not banned."""
-        return max(0.0, self._groups[group].window.banned_until - _now())
+        return max(0.0, self._groups[group].window.banned_until - _read_time(self._loop))
 
     def waiting(self) -> dict[Priority, int]:
         """Calls waiting for a slot, per priority."""
@@ -365,7 +367,7 @@ class Scheduler:
     # -- internals ----------------------------------------------------------------
 
     async def _acquire(self, group: str, ticket: Ticket) -> SendStamp:
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         state = self._groups[group]
         now = loop.time()
         if now < state.window.banned_until:
@@ -538,3 +540,16 @@ class Scheduler:
 
 def _now() -> float:
     return asyncio.get_running_loop().time()
+
+
+def _read_time(loop: asyncio.AbstractEventLoop | None) -> float:
+    """The scheduler's clock for readers, who may call between loop runs.
+
+    A Qt timer can ask for the budget while the event loop is paused (a
+    nested Qt loop, or shutdown); the loop that last ran the scheduler still
+    tells its time, and a scheduler that never ran has nothing spent.
+    """
+    try:
+        return asyncio.get_running_loop().time()
+    except RuntimeError:
+        return loop.time() if loop is not None else time.monotonic()

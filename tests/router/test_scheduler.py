@@ -347,6 +347,21 @@ async def test_a_fresh_scheduler_sends_one_probe_until_the_server_count_is_known
     assert s.window("candle").room(now()) == 1
 
 
+def test_the_budget_reads_between_runs_of_the_event_loop() -> None:
+    """A Qt timer may read the budget while the asyncio loop is paused (a nested Qt loop)."""
+    s = scheduler(critical_reserve=2, critical_hold_s=60.0)
+    assert s.budgets()["candle"].available == 10 and s.banned_for("candle") == 0.0
+    loop = asyncio.new_event_loop()
+    try:
+        for _ in range(3):
+            loop.run_until_complete(call(s, "candle", s.ticket(Priority.CRITICAL)))
+        budget = s.budgets()["candle"]  # no loop is running here
+        assert (budget.available, budget.reserve) == (7, 2)
+        assert s.reserve_held() and s.banned_for("candle") == 0.0
+    finally:
+        loop.close()
+
+
 def test_policy_inputs_are_checked_by_name() -> None:
     with pytest.raises(ValueError, match="critical_reserve"):
         SchedulerPolicy(critical_reserve=-1)
