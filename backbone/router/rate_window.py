@@ -30,6 +30,8 @@ PENALTY_S = 10.0
 SHARED_MARGIN_S = 5.0
 # The server's own window, when matching our sends to a Remaining-Req count.
 _SERVER_WINDOW_S = 1.0
+# How much the time from a call's send to its arrival at the server varies between calls.
+ARRIVAL_JITTER_S = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +168,11 @@ class RateWindow:
         self.end_probe()
         if sent_at < self._foreign_sent_at:
             return  # an answer overtaken by a newer one
-        lo = sent_at - _SERVER_WINDOW_S
+        # The server counts a call when it arrives, a little after its send; how long after
+        # varies by a few milliseconds from call to call. A call of ours sent just over a
+        # window before this one may still be in the server's count, so it is taken as
+        # ours: jitter on the wire is never mistaken for another program's spending.
+        lo = sent_at - _SERVER_WINDOW_S - ARRIVAL_JITTER_S
         ours = sum(1 for stamp in self._history if lo < stamp.at <= sent_at)
         foreign = max(0, self.capacity - sec_left - ours)
         stray = foreign == 1 and not self._foreign_now(now) and not self._stray

@@ -434,6 +434,22 @@ async def test_two_programs_on_one_address_share_the_budget_from_headers_alone(s
     assert statuses.count(200) / 60.0 >= 8.5
 
 
+async def test_our_calls_sent_just_over_a_window_earlier_are_not_taken_for_another_program() -> None:
+    # At a strict 1.000 s server window, nine calls sent 1.005 s before this one can still be
+    # in the server's count when they took a few milliseconds longer to arrive than this one.
+    s = scheduler(critical_reserve=0)
+    window = s.window("candle")
+    for _ in range(9):
+        await call(s, "candle", s.ticket(Priority.NORMAL))
+    await asyncio.sleep(1.005)
+    sent_at = now()
+    await call(s, "candle", s.ticket(Priority.NORMAL))
+    s.observe_remaining("candle", 0, sent_at)
+    s.observe_remaining("candle", 0, sent_at)  # said twice: a real stray would be believed now
+    assert window.tightened == 0
+    assert window.room(now()) == 9  # only our own call of this window is spent
+
+
 async def test_a_lone_stray_in_the_servers_count_is_believed_only_when_heard_twice() -> None:
     s = scheduler(critical_reserve=0)
     window = s.window("candle")
