@@ -166,11 +166,13 @@ def _scheduler_rows(result: dict[str, Any]) -> list[Row]:
         rows.append((what, "backbone", f"{_fmt(panels['backbone']['wall_s'], ' s', 2)}, {panels['backbone']['calls']} calls"))
         rows.append((what, "ccxt async", f"{_fmt(panels['ccxt_async']['wall_s'], ' s', 2)}, "
                                          f"{panels['ccxt_async']['calls']} calls, {_fmt(panels['speedup'])}x our time"))
-    two = result.get("two_processes")
-    if two:
-        rows.append((f"{two['processes']} app processes on one address, each backfilling (goal >= 9.0, <= 2 x 429)",
-                     "together", f"{two['calls_per_s']} candle calls/s, {two['status_429']} 429s, "
-                                 f"{two['status_418']} 418s over {two['seconds']} s"))
+    for key in ("two_processes", "three_processes"):
+        desk = result.get(key)
+        if desk:
+            rows.append((f"{desk['processes']} app processes on one address, each backfilling "
+                         "(goal >= 9.0, <= 2 x 429)", "together",
+                         f"{desk['calls_per_s']} candle calls/s, {desk['status_429']} 429s, "
+                         f"{desk['status_418']} 418s over {desk['seconds']} s"))
     return rows
 
 

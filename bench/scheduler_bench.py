@@ -10,8 +10,8 @@
   stream, which answers from the stream and storage between candle closes;
 * four panels: 30 KRW markets x (5m candles, ticker, orderbook, trades) asked
   at once, through the backbone and through ccxt async (``enableRateLimit``);
-* two processes: two app processes on one address, each backfilling its own
-  market: candle calls/s together, 429s and 418s.
+* two and three processes: app processes on one address, each backfilling its
+  own market: candle calls/s together, 429s and 418s.
 
     python -m bench.scheduler_bench [--quick]
 """
@@ -204,7 +204,7 @@ async def _ccxt_four_panels(markets: list[str]) -> dict[str, Any]:
     }
 
 
-async def two_processes(seconds: float, processes: int = 2) -> dict[str, Any]:
+async def desk_processes(seconds: float, processes: int = 2) -> dict[str, Any]:
     """``processes`` app processes on one address, each backfilling its own market."""
     async with SimProcess(latency_ms=LATENCY_MS, jitter_ms=JITTER_MS) as sim:
         markets = ["KRW-BTC", "KRW-ETH", "KRW-XRP"][:processes]
@@ -253,7 +253,8 @@ async def run(quick: bool = False) -> dict[str, Any]:
         "bot_start": await bot_starts_mid_backfill(20 if quick else 100),
         "bot_streamed": await bot_starts_mid_backfill(20 if quick else 100, streamed=True),
         "four_panels": await four_panels(),
-        "two_processes": await two_processes(seconds),
+        "two_processes": await desk_processes(seconds),
+        "three_processes": await desk_processes(seconds, 3),
         "latency_ms": LATENCY_MS,
         "jitter_ms": JITTER_MS,
     }
@@ -273,9 +274,10 @@ def print_figures(result: dict[str, Any]) -> None:
     print(f"four panels, {panels['markets']} markets: backbone {panels['backbone']['wall_s']} s "
           f"({panels['backbone']['calls']} calls), ccxt async {panels['ccxt_async']['wall_s']} s "
           f"({panels['ccxt_async']['calls']} calls): {panels['speedup']}x")
-    two = result["two_processes"]
-    print(f"two processes, one address: {two['calls_per_s']} candle calls/s together, {two['status_429']} x 429, "
-          f"{two['status_418']} x 418")
+    for key in ("two_processes", "three_processes"):
+        desk = result[key]
+        print(f"{desk['processes']} processes, one address: {desk['calls_per_s']} candle calls/s together, "
+              f"{desk['status_429']} x 429, {desk['status_418']} x 418")
 
 
 if __name__ == "__main__":
