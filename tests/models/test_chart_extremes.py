@@ -125,3 +125,90 @@ def test_a_live_change_keeps_the_buckets_before_it_and_equals_a_fresh_build(chan
     for i0, i1, bucket in ((0, len(after), 700), (60_000, len(after), 9), (0, len(after), 70_000)):
         np.testing.assert_array_equal(followed.points(i0, i1, bucket), fresh.points(i0, i1, bucket))
         assert followed.extent.extent(i0, i1) == fresh.extent.extent(i0, i1)
+
+
+def _assert_same_extremes(followed: LineExtremes, fresh: LineExtremes) -> None:
+    assert followed.shift == fresh.shift
+    assert sorted(followed._lows) == sorted(fresh._lows)
+    for level in fresh._lows:
+        np.testing.assert_array_equal(followed._lows[level], fresh._lows[level])
+        np.testing.assert_array_equal(followed._highs[level], fresh._highs[level])
+        np.testing.assert_array_equal(followed._low_values[level], fresh._low_values[level])
+        np.testing.assert_array_equal(followed._high_values[level], fresh._high_values[level])
+    np.testing.assert_array_equal(followed.extent._block_low, fresh.extent._block_low)
+    np.testing.assert_array_equal(followed.extent._block_high, fresh.extent._block_high)
+
+
+def _older(line: np.ndarray, added: int, recomputed: int, seed: int) -> np.ndarray:
+    """``line`` after ``added`` older values arrived and the first ``recomputed`` old values
+    changed (an indicator's warm-up computed again over the longer history)."""
+    rng = np.random.default_rng(seed)
+    grown = np.concatenate((np.cumsum(rng.normal(size=added)), line))
+    grown[: min(20, added)] = np.nan  # the new warm-up
+    grown[added : added + recomputed] = np.cumsum(rng.normal(size=recomputed)) * 3.0
+    return grown
+
+
+@pytest.mark.parametrize(
+    ("n", "added", "recomputed"),
+    [(200_003, 1_000, 1_049), (200_003, 1_000, 0), (70_001, 5, 3), (70_001, 262_143, 40), (300, 9, 60),
+     (5, 1_000, 2), (300_000, 1, 299_999)],
+)
+def test_older_values_keep_every_bucket_past_the_change_and_equal_a_fresh_build(
+    n: int, added: int, recomputed: int
+) -> None:
+    """History loading before a line: ``follow`` keeps the buckets of the old values that did
+    not change (shifted by the prepend) and ends up exactly where a build from scratch with
+    the same alignment does."""
+    before = _line(n, warm_up=min(49, n))
+    after = _older(before, added, recomputed, seed=n + added)
+    known = LineExtremes(before)
+    followed = known.follow(after, prepended=added)
+    assert followed.shift == -added  # the old values keep their positions
+    _assert_same_extremes(followed, LineExtremes(after, shift=followed.shift))
+
+
+def test_repeated_older_batches_and_live_changes_match_a_fresh_build() -> None:
+    """Batches of older history and live candles, one after another, the shift going far
+    below the coarsest bucket: every step equals a fresh build with the same alignment."""
+    line = _line(150_000)
+    extremes = LineExtremes(line)
+    rng = np.random.default_rng(3)
+    for step in range(12):
+        if step % 3 == 2:  # the live candle moves and a new one opens
+            line = np.append(line, line[-1] + rng.normal(size=2))
+            line[-3] += 1.0
+            extremes = extremes.follow(line)
+        else:
+            added = int(rng.integers(1, 90_000))
+            line = _older(line, added, int(rng.integers(0, 3_000)), seed=step)
+            extremes = extremes.follow(line, prepended=added)
+        _assert_same_extremes(extremes, LineExtremes(line, shift=extremes.shift))
+        assert extremes.extent.extent(0, len(line)) == (np.nanmin(line), np.nanmax(line))
+
+
+@pytest.mark.parametrize("shift", [1, 7, 1_000, 262_143, -1_000, -262_145])
+def test_a_shifted_line_draws_each_aligned_bucket_through_its_lowest_and_highest(shift: int) -> None:
+    values = _line(200_003)
+    extremes = LineExtremes(values, shift=shift)
+    for i0, i1, bucket in ((0, 200_003, 900), (48, 5_000, 3), (12_345, 190_001, 64), (3, 200_003, 2_000)):
+        points = extremes.points(i0, i1, bucket)
+        assert np.all(np.diff(points) >= 0) and points[0] >= i0 and points[-1] == i1 - 1
+        shifted = [(a - shift, b - shift) for a, b in _expected_buckets(values, i0 + shift, i1 + shift, bucket)]
+        for a, b in shifted:
+            inside, window = points[(points >= a) & (points < b)], values[a:b]
+            if np.isnan(window).all():
+                assert np.isnan(values[inside]).all()
+                continue
+            assert np.nanmin(values[inside]) == np.nanmin(window) and np.nanmax(values[inside]) == np.nanmax(window)
+            assert len(inside) <= 3
+    assert extremes.extent.extent(0, 3) is None  # warm-up only
+    for i0, i1 in ((0, 200_003), (1_000, 1_030), (5, 150_001), (60_000, 60_001)):
+        assert extremes.extent.extent(i0, i1) == (np.nanmin(values[i0:i1]), np.nanmax(values[i0:i1]))
+
+
+def test_a_prepend_that_does_not_fit_the_old_line_is_built_anew() -> None:
+    before = _line(10_000)
+    after = np.concatenate((np.ones(100), before[:-50]))  # not the old line behind 100 new values
+    followed = LineExtremes(before).follow(after, prepended=100)
+    _assert_same_extremes(followed, LineExtremes(after, shift=followed.shift))

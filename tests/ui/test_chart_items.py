@@ -219,6 +219,41 @@ def test_a_zoomed_out_indicator_line_still_reaches_its_highest_and_lowest_value(
         assert colour in around, f"no line at {value} on screen"
 
 
+def test_older_history_extends_a_lines_extremes_and_both_parts_keep_their_peaks(qtbot: object) -> None:
+    """1,000 older candles arrive under a drawn RSI: the line's buckets of the old values are
+    kept where they were (only the new values and the warm-up they changed are bucketed), and
+    zoomed out the line still reaches a one-candle peak in the new part and a trough in the old."""
+    from ui.chart.chart_view import ChartView
+    from ui.models.chart.series import COLUMNS
+    from ui.models.chart.studies import IndicatorSpec, compute, extend_older
+
+    whole = synthetic_series(201_000)
+    series = CandleSeries.from_arrays("1m", **{name: getattr(whole, name)[1_000:] for name in COLUMNS})
+    spec = IndicatorSpec.default("RSI")
+    view = ChartView()
+    qtbot.addWidget(view)  # type: ignore[attr-defined]
+    view.resize(1200, 700)
+    view.show()
+    lines = compute(spec, series)
+    lines[spec.label][150_000] = 0.5  # a trough among the old values
+    view.set_series(series)
+    view.set_indicators({spec: lines})
+    curve = view.lower_curves[spec.label]
+    before = curve._extremes
+    grown = extend_older(spec, lines, whole, 1_000)
+    grown[spec.label][500] = 99.5  # a peak among the new ones
+    view.set_series(whole)
+    view.set_indicators({spec: grown})
+    view.set_x_range(float(whole.x[0]), float(whole.x[-1]))
+    extended = curve._extremes
+    assert extended.shift == before.shift - 1_000  # the old values kept their buckets
+    last = len(before._lows[512]) - 1
+    assert extended._lows[512][-1] == before._lows[512][last] and extended._highs[8][-1] == before._highs[8][-1]
+    x, y = curve.getData()
+    assert np.nanmax(y) == 99.5 and np.nanmin(y) == 0.5
+    assert len(x) <= 2 * view.lower_plot.getViewBox().width() + 3
+
+
 def test_an_indicator_line_leaves_a_gap_where_it_has_no_value(qtbot: object) -> None:
     """A warm-up or a hole in a line is not bridged: nothing is drawn across it."""
     from ui.chart.line_item import IndicatorLine

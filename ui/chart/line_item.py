@@ -76,9 +76,11 @@ class IndicatorLine(pg.GraphicsObject):
             raise ValueError(f"line {self._name!r} has {len(values)} values for {len(series)} candles")
         if values is self.values and series.x is self.x:
             return
+        prepended = _prepended(self.x, series.x)
         self.x, self.width = series.x, series.width
         self.values = values
-        self._extremes = self._extremes.follow(values)  # a live change rebuilds only the end
+        # Older history or a live change: only the buckets of values that changed are rebuilt.
+        self._extremes = self._extremes.follow(values, prepended=prepended)
         self._points_memo = None
         self._refresh_bounds()
 
@@ -187,3 +189,12 @@ class IndicatorLine(pg.GraphicsObject):
         p.setPen(QtCore.Qt.PenStyle.NoPen)
         p.setBrush(self.opts["fillBrush"])
         p.drawPolygon(polygon)
+
+
+def _prepended(old: NDArray[np.float64], new: NDArray[np.float64]) -> int:
+    """How many candles were put before ``old`` to make ``new`` (both ascending starts), 0 when
+    ``new`` is not ``old`` behind older candles only."""
+    added = len(new) - len(old)
+    if added <= 0 or not len(old) or new[added] != old[0] or new[-1] != old[-1]:
+        return 0
+    return added  # ascending and unique: the same first and last start leave no room for an insert

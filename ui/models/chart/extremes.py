@@ -6,14 +6,21 @@ answered here from extremes computed once per column:
 
 * ``BlockExtent`` keeps each block's lowest and highest value, so the extent of a visible
   range reads a few thousand block values plus the ragged ends instead of every candle.
-* ``LineExtremes`` keeps, for buckets of 8, 64, 512, ... candles aligned to global
-  indices, the index of each bucket's lowest and highest finite value. A visible range cut
-  into buckets of any size is then reduced from the coarsest fitting level, so a decimated
-  line still passes through every bucket's minimum and maximum (two points a bucket) at a
-  cost that grows with the screen's width, not with the history's length.
+* ``LineExtremes`` keeps, for buckets of 8, 64, 512, ... values, where each bucket's lowest
+  and highest finite value is. A visible range cut into buckets of any size is then
+  reduced from the coarsest fitting level, so a decimated line still passes through every
+  bucket's minimum and maximum (two points a bucket) at a cost that grows with the
+  screen's width, not with the history's length.
 
-``nan`` (an indicator's warm-up) is never an extreme: a bucket with no finite value yields
-the index of a ``nan``, which the drawing turns into a gap.
+Blocks and buckets are aligned to positions, ``index + shift``. A column built afresh has
+shift 0; when older values are put before it, its shift goes down by as many, so the
+values already there keep their positions, blocks and buckets: a prepend computes the new
+values' buckets and those of old values that changed, not the whole column, and the
+buckets do not jump under a line on screen. The first block or bucket may reach before
+index 0; that part is empty (never an extreme).
+
+``nan`` (an indicator's warm-up, a gap) is never an extreme: a bucket with no finite value
+yields the position of a ``nan``, which the drawing turns into a gap.
 """
 
 from __future__ import annotations
@@ -28,45 +35,81 @@ IndexArray = NDArray[np.intp]
 
 BLOCK = 1024  # values per precomputed extent block
 LEVEL_FACTOR = 8  # each decimation level's buckets are this many times the previous level's
-_RECHECKED = 64  # values at a line's end compared one by one to find where a live change starts
 _LEVELS = tuple(LEVEL_FACTOR**k for k in range(1, 7))  # 8 .. 262,144 values a bucket
 
 
+def differences(new: FloatArray, old: FloatArray) -> IndexArray:
+    """Ascending indices where two equally long columns differ (``nan`` equals ``nan``)."""
+    with np.errstate(invalid="ignore"):
+        unequal = np.flatnonzero(new != old)
+    if len(unequal):
+        both_nan = np.isnan(new[unequal]) & np.isnan(old[unequal])
+        if both_nan.any():
+            unequal = unequal[~both_nan]
+    return unequal
+
+
+def _spans(n: int, shift: int, size: int) -> tuple[int, int]:
+    """The first and the end (exclusive) number of the blocks of ``size`` that hold a column
+    of ``n`` values at ``shift``: from the one holding index 0 to the last whole one."""
+    return shift // size, (n + shift) // size
+
+
+def _kept(size: int, shift: int, prepended: int, changed: int | None, kept_from: int, end: int) -> tuple[int, int]:
+    """Which blocks (numbers ``[keep_before, redo)``) of ``size`` to compute again after a
+    change: from the one holding index ``changed`` on (the same shift), or, after a prepend
+    that changed the first ``kept_from`` old values, up to the first one wholly past them."""
+    if changed is not None:
+        return (changed + shift) // size, end
+    return shift // size, min(-(-(shift + prepended + kept_from) // size), end)
+
+
 class BlockExtent:
-    """The lowest of ``low`` and the highest of ``high`` over any ``[i0, i1)``, ignoring ``nan``.
+    """The lowest of ``low`` and the highest of ``high`` over any ``[i0, i1)``, ignoring ``nan``."""
 
-    ``known`` (the extent of the same columns before they changed from index ``changed`` on)
-    lends its blocks before that index, so a live change costs one block, not a full pass.
-    """
-
-    def __init__(
-        self, low: FloatArray, high: FloatArray, block: int = BLOCK, *, known: BlockExtent | None = None,
-        changed: int = 0,
-    ) -> None:
-        self.low, self.high, self.block = low, high, block
-        start = 0 if known is None else min(changed // block, len(known._block_low))
-        whole = len(low) // block
-        with np.errstate(invalid="ignore"):
-            block_low = np.fmin.reduce(low[start * block : whole * block].reshape(-1, block), axis=1)
-            block_high = np.fmax.reduce(high[start * block : whole * block].reshape(-1, block), axis=1)
-        if known is not None and start:
-            block_low = np.concatenate((known._block_low[:start], block_low))
-            block_high = np.concatenate((known._block_high[:start], block_high))
-        self._block_low, self._block_high = block_low, block_high
+    def __init__(self, low: FloatArray, high: FloatArray, block: int = BLOCK, *, shift: int = 0) -> None:
+        self.low, self.high, self.block, self.shift = low, high, block, shift
+        first, end = _spans(len(low), shift, block)
+        self._block_low = _block_reduce(low, shift, block, first, end, np.fmin)
+        self._block_high = _block_reduce(high, shift, block, first, end, np.fmax)
         self._memo: tuple[int, int, tuple[float, float] | None] | None = None  # autorange asks twice a frame
+
+    def follow(
+        self, low: FloatArray, high: FloatArray, *, prepended: int = 0, changed: int | None = None, kept_from: int = 0
+    ) -> BlockExtent:
+        """The extent of the columns after they changed, reusing every block that did not:
+        either ``prepended`` values were put before them and only the first ``kept_from`` of
+        the old values changed, or (``changed``) they changed or grew from that index on."""
+        out = BlockExtent.__new__(BlockExtent)
+        block, shift = self.block, self.shift - prepended
+        out.low, out.high, out.block, out.shift, out._memo = low, high, block, shift, None
+        first, end = _spans(len(low), shift, block)
+        old_first = self.shift // block
+        start, stop = _kept(block, shift, prepended, changed, kept_from, end)
+        for name, column, reduce in (("_block_low", low, np.fmin), ("_block_high", high, np.fmax)):
+            known: FloatArray = getattr(self, name)
+            if changed is not None:
+                start = min(start, old_first + len(known))
+                merged = (known[: start - first], _block_reduce(column, shift, block, start, end, reduce))
+            else:
+                merged = (_block_reduce(column, shift, block, first, stop, reduce), known[stop - old_first :])
+            setattr(out, name, np.concatenate(merged))
+        return out
 
     def extent(self, i0: int, i1: int) -> tuple[float, float] | None:
         """(lowest, highest) over ``[i0, i1)``, or None when it holds no finite value."""
         if self._memo is not None and self._memo[:2] == (i0, i1):
             return self._memo[2]
         i0, i1 = max(i0, 0), min(i1, len(self.low))
-        b0, b1 = -(-i0 // self.block), min(i1 // self.block, len(self._block_low))
+        s, block = self.shift, self.block
+        first = s // block
+        b0, b1 = -(-(i0 + s) // block), min((i1 + s) // block, first + len(self._block_low))
         if b1 <= b0:
             pieces_low, pieces_high = [self.low[i0:i1]], [self.high[i0:i1]]
         else:
-            head, tail = slice(i0, b0 * self.block), slice(b1 * self.block, i1)
-            pieces_low = [self._block_low[b0:b1], self.low[head], self.low[tail]]
-            pieces_high = [self._block_high[b0:b1], self.high[head], self.high[tail]]
+            head, tail = slice(i0, b0 * block - s), slice(b1 * block - s, i1)
+            pieces_low = [self._block_low[b0 - first : b1 - first], self.low[head], self.low[tail]]
+            pieces_high = [self._block_high[b0 - first : b1 - first], self.high[head], self.high[tail]]
         low = min(float(np.fmin.reduce(p, initial=np.inf)) for p in pieces_low)
         high = max(float(np.fmax.reduce(p, initial=-np.inf)) for p in pieces_high)
         extent = (low, high) if low <= high else None
@@ -75,140 +118,152 @@ class BlockExtent:
 
 
 class LineExtremes:
-    """Each aligned bucket's lowest and highest finite value of one line, at every level."""
+    """Each aligned bucket's lowest and highest finite value of one line, at every level:
+    its position and its value (+inf or -inf for a bucket of nan), so a frame reduces
+    buckets without gathering from the line or looking for nan."""
 
-    def __init__(self, values: FloatArray) -> None:
-        self.values = values
-        self.extent = BlockExtent(values, values)
-        finite = np.isfinite(values)
-        first = int(np.argmax(finite)) if finite.any() else len(values)
-        self._warm_up_only = bool(finite[first:].all())  # no gap after the leading warm-up
-        self._first = first
-        if self._warm_up_only:
-            # Only a warm-up leads (how every indicator starts): fill it with the first value,
-            # search once for both extremes, then point the filled buckets back at real values.
-            low_source = values.copy()
-            low_source[:first] = values[first] if first < len(values) else 0.0
-            high_source = low_source
-        else:
-            low_source = np.where(finite, values, np.inf)
-            high_source = np.where(finite, values, -np.inf)
+    def __init__(self, values: FloatArray, *, shift: int = 0) -> None:
+        self.values, self.shift = values, shift
+        self.extent = BlockExtent(values, values, shift=shift)
         self._lows: dict[int, IndexArray] = {}
         self._highs: dict[int, IndexArray] = {}
-        # The values at those indices, a missing one (a bucket of warm-up) as +inf or -inf, so
-        # a frame reduces buckets without gathering from the line or looking for nan.
         self._low_values: dict[int, FloatArray] = {}
         self._high_values: dict[int, FloatArray] = {}
-        lows: IndexArray | None = None
-        highs: IndexArray | None = None
-        size = 1
+        self._fill(None, 0, None)
+
+    def follow(self, values: FloatArray, *, prepended: int = 0) -> LineExtremes:
+        """The extremes of ``values``, this line recomputed: when ``prepended`` values were put
+        before it, or it changed or grew at its end, every bucket of the unchanged values is
+        kept (the cost is the changed values' buckets, plus one comparison pass that finds
+        them); otherwise built anew."""
+        old = self.values
+        if values is old and not prepended:
+            return self
+        if prepended:
+            if len(values) != prepended + len(old):
+                return LineExtremes(values, shift=self.shift - prepended)
+            changed = differences(values[prepended:], old)
+            return self._followed(values, prepended=prepended, kept_from=int(changed[-1]) + 1 if len(changed) else 0)
+        if len(values) < len(old):
+            return LineExtremes(values, shift=self.shift)
+        changed = differences(values[: len(old)], old)
+        return self._followed(values, changed=int(changed[0]) if len(changed) else len(old))
+
+    def _followed(
+        self, values: FloatArray, *, prepended: int = 0, kept_from: int = 0, changed: int | None = None
+    ) -> LineExtremes:
+        out = LineExtremes.__new__(LineExtremes)
+        out.values, out.shift = values, self.shift - prepended
+        out.extent = self.extent.follow(values, values, prepended=prepended, changed=changed, kept_from=kept_from)
+        out._lows, out._highs, out._low_values, out._high_values = {}, {}, {}, {}
+        out._fill(self, prepended, changed, kept_from)
+        return out
+
+    def _fill(self, known: LineExtremes | None, prepended: int, changed: int | None, kept_from: int = 0) -> None:
+        """Every level's buckets: all computed (``known`` None), or those of ``known`` kept
+        before ``changed`` (same shift) or past its first ``kept_from`` values after a
+        prepend of ``prepended``, the rest computed."""
+        values, shift = self.values, self.shift
         for level in _LEVELS:
             if level > len(values):
                 break
-            lows = _group(low_source, lows, len(values) // level, level // size, True)
-            highs = _group(high_source, highs, len(values) // level, level // size, False)
-            if first:
-                lows, highs = _past_warm_up(lows, level, first), _past_warm_up(highs, level, first)
-            self._lows[level], self._highs[level] = lows, highs
-            self._low_values[level] = _values_at(values, lows, np.inf)
-            self._high_values[level] = _values_at(values, highs, -np.inf)
-            size = level
+            first, end = _spans(len(values), shift, level)
+            if known is None or level not in known._lows:
+                start, stop = first, end
+            else:
+                start, stop = _kept(level, shift, prepended, changed, kept_from, end)
+                if changed is not None:
+                    start = min(start, known.shift // level + len(known._lows[level]))
+            fresh = self._buckets(level, start, stop)
+            for lowest, (positions, extremes) in zip((True, False), fresh, strict=True):
+                if known is not None and level in known._lows:
+                    old_positions, old_extremes = known._level(level, lowest)
+                    old_first = known.shift // level
+                    if changed is not None:
+                        positions = np.concatenate((old_positions[: start - first], positions))
+                        extremes = np.concatenate((old_extremes[: start - first], extremes))
+                    else:
+                        positions = np.concatenate((positions, old_positions[stop - old_first :]))
+                        extremes = np.concatenate((extremes, old_extremes[stop - old_first :]))
+                (self._lows if lowest else self._highs)[level] = positions
+                (self._low_values if lowest else self._high_values)[level] = extremes
 
-    def follow(self, values: FloatArray) -> LineExtremes:
-        """The extremes of ``values``, the line recomputed after a live change: when it only
-        changed near its end or grew there, every bucket before the change is kept (a new
-        candle costs a few buckets a level, not a pass over the line); otherwise built anew."""
-        old = self.values
-        if values is old:
-            return self
-        keep = max(len(old) - _RECHECKED, self._first)
-        if len(values) < len(old) or not self._same(values, keep):
-            return LineExtremes(values)
-        tail_new, tail_old = values[keep : len(old)], old[keep : len(old)]
-        same = (tail_new == tail_old) | (np.isnan(tail_new) & np.isnan(tail_old))
-        changed = keep + int(np.argmin(same)) if not same.all() else len(old)
-        return self._extended(values, changed)
+    def _level(self, level: int, lowest: bool) -> tuple[IndexArray, FloatArray]:
+        """Positions and values of one level's lowest (or highest) per bucket."""
+        if lowest:
+            return self._lows[level], self._low_values[level]
+        return self._highs[level], self._high_values[level]
 
-    def _same(self, values: FloatArray, keep: int) -> bool:
-        """``values`` equal this line's before ``keep`` (a leading warm-up compared as such)."""
-        if not self._warm_up_only:
-            return bool(np.array_equal(values[:keep], self.values[:keep], equal_nan=True))
-        first = min(self._first, keep)
-        return bool(np.isnan(values[:first]).all() and np.array_equal(values[first:keep], self.values[first:keep]))
-
-    def _extended(self, values: FloatArray, changed: int) -> LineExtremes:
-        """A copy for ``values`` that keeps every bucket ending before index ``changed``."""
-        out = LineExtremes.__new__(LineExtremes)
-        out.values = values
-        out.extent = BlockExtent(values, values, known=self.extent, changed=changed)
-        finite = np.isfinite(values[changed:])  # the part that changed or grew
-        if self._first < changed:
-            out._first = self._first
-        else:  # the line had no value before the change
-            out._first = changed + (int(np.argmax(finite)) if finite.any() else len(finite))
-        out._warm_up_only = self._warm_up_only and bool(finite[out._first - changed :].all())
-        out._lows, out._highs, out._low_values, out._high_values = {}, {}, {}, {}
-        size = 1
-        for level in _LEVELS:
-            count = len(values) // level
-            if not count:
-                break
-            start = min(changed // level, len(self._lows.get(level, ())))
-            per = level // size
-            for known, grown, known_values, grown_values, lowest in (
-                (self._lows, out._lows, self._low_values, out._low_values, True),
-                (self._highs, out._highs, self._high_values, out._high_values, False),
-            ):
-                candidates = (
-                    np.arange(start * level, count * level) if size == 1 else grown[size][start * per : count * per]
-                )
-                fresh = _pick(values, candidates, per, lowest)
-                fresh_values = _values_at(values, fresh, np.inf if lowest else -np.inf)
-                if start:
-                    fresh = np.concatenate((known[level][:start], fresh))
-                    fresh_values = np.concatenate((known_values[level][:start], fresh_values))
-                grown[level], grown_values[level] = fresh, fresh_values
-            size = level
-        return out
+    def _buckets(self, level: int, j0: int, j1: int) -> tuple[tuple[IndexArray, FloatArray], ...]:
+        """(positions, values) of the lowest and of the highest of buckets number ``[j0, j1)``
+        at ``level``, from the values (the finest level) or the level below (already filled)."""
+        shift, per = self.shift, LEVEL_FACTOR
+        out = []
+        for lowest in (True, False):
+            missing = np.inf if lowest else -np.inf
+            if j1 <= j0:
+                out.append((np.empty(0, dtype=np.intp), np.empty(0)))
+                continue
+            if level == _LEVELS[0]:
+                r0, r1 = j0 * level - shift, j1 * level - shift
+                segment = self.values[max(r0, 0) : r1]
+                source = np.where(np.isnan(segment), missing, segment)
+                candidates = np.arange(j0 * level, j1 * level)
+            else:
+                finer = level // per
+                finer_positions, finer_values = self._level(finer, lowest)
+                r0 = j0 * per - shift // finer  # in entries of the finer level
+                source = finer_values[max(r0, 0) : j1 * per - shift // finer]
+                candidates = finer_positions[max(r0, 0) : j1 * per - shift // finer]
+            if r0 < 0:  # the first bucket reaches before index 0: that part is empty
+                source = np.concatenate((np.full(-r0, missing), source))
+                if level != _LEVELS[0]:
+                    candidates = np.concatenate((np.full(-r0, -1, dtype=np.intp), candidates))
+            rows = source.reshape(j1 - j0, per)
+            picked = np.arange(j1 - j0) * per + (rows.argmin(axis=1) if lowest else rows.argmax(axis=1))
+            out.append((candidates[picked], source[picked]))
+        return tuple(out)
 
     def points(self, i0: int, i1: int, bucket: int) -> IndexArray:
         """Ascending indices to draw for ``[i0, i1)`` cut into buckets of at least ``bucket``
         values: each bucket's lowest and highest, and always the range's last index.
 
-        Whole buckets are aligned to global indices (they stay put while the view pans); the
-        ragged buckets at either edge are reduced from the values themselves, so nothing in
-        the range is left out."""
+        Whole buckets are aligned (they stay put while the view pans and when older values
+        arrive); the ragged buckets at either edge are reduced from the values themselves,
+        so nothing in the range is left out."""
         n = len(self.values)
         i0, i1 = max(i0, 0), min(i1, n)
         if i1 <= i0:
             return np.empty(0, dtype=np.intp)
         if bucket <= 1:
             return np.arange(i0, i1)
+        s = self.shift
         level = max((size for size in self._lows if size <= bucket), default=1)
+        first = s // level
         bucket = -(-bucket // level) * level
-        start = min(-(-i0 // bucket) * bucket, i1)
-        whole = (i1 - start) // bucket
+        start = min(-(-(i0 + s) // bucket) * bucket, i1 + s)  # in aligned positions (index + shift)
+        whole = (i1 + s - start) // bucket
         end = start + whole * bucket
         per = bucket // level
         lows, highs = [], []
-        if start > i0:
-            low, high = _edge(self.values, i0, start)
+        if start - s > i0:
+            low, high = _edge(self.values, i0, start - s)
             lows.append(np.array([low]))
             highs.append(np.array([high]))
         if whole:
             if level == 1:
                 candidates_low = candidates_high = np.arange(start, end)
-                low_values = _values_at(self.values, candidates_low, np.inf)
-                high_values = _values_at(self.values, candidates_high, -np.inf)
+                low_values = _values_at(self.values, candidates_low - s, np.inf)
+                high_values = _values_at(self.values, candidates_high - s, -np.inf)
             else:
-                a, b = start // level, end // level
+                a, b = start // level - first, end // level - first
                 candidates_low, candidates_high = self._lows[level][a:b], self._highs[level][a:b]
                 low_values, high_values = self._low_values[level][a:b], self._high_values[level][a:b]
             base = np.arange(whole) * per
-            lows.append(candidates_low[base + low_values.reshape(whole, per).argmin(axis=1)])
-            highs.append(candidates_high[base + high_values.reshape(whole, per).argmax(axis=1)])
-        if i1 > end:
-            low, high = _edge(self.values, end, i1)
+            lows.append(candidates_low[base + low_values.reshape(whole, per).argmin(axis=1)] - s)
+            highs.append(candidates_high[base + high_values.reshape(whole, per).argmax(axis=1)] - s)
+        if i1 > end - s:
+            low, high = _edge(self.values, end - s, i1)
             lows.append(np.array([low]))
             highs.append(np.array([high]))
         low, high = np.concatenate(lows), np.concatenate(highs)
@@ -220,24 +275,17 @@ class LineExtremes:
         return pairs
 
 
-def _group(source: FloatArray, candidates: IndexArray | None, count: int, per: int, lowest: bool) -> IndexArray:
-    """For ``count`` groups of ``per`` consecutive candidates (all indices when None), the index
-    of the group's lowest (or highest) value; ties go to the earliest."""
-    values = source[: count * per] if candidates is None else source[candidates[: count * per]]
-    rows = values.reshape(count, per)
-    positions = np.arange(count) * per + (rows.argmin(axis=1) if lowest else rows.argmax(axis=1))
-    return positions if candidates is None else candidates[positions]
-
-
-def _past_warm_up(indices: IndexArray, level: int, first: int) -> IndexArray:
-    """Buckets whose extreme landed on a filled warm-up value point at the first real value
-    when they hold it, and keep a ``nan`` (a gap) when they hold none."""
-    early = indices < first
-    if early.any():
-        ends = (np.flatnonzero(early) + 1) * level - 1
-        indices = indices.copy()
-        indices[early] = np.minimum(first, ends)
-    return indices
+def _block_reduce(column: FloatArray, shift: int, block: int, j0: int, j1: int, reduce: np.ufunc) -> FloatArray:
+    """``reduce`` (``fmin`` or ``fmax``) over each of blocks number ``[j0, j1)``; the part of
+    the first block before index 0 holds nothing."""
+    if j1 <= j0:
+        return np.empty(0)
+    r0, r1 = j0 * block - shift, j1 * block - shift
+    segment = column[max(r0, 0) : r1]
+    if r0 < 0:
+        segment = np.concatenate((np.full(-r0, np.nan), segment))
+    with np.errstate(invalid="ignore"):
+        return reduce.reduce(segment.reshape(-1, block), axis=1)
 
 
 def _values_at(values: FloatArray, indices: IndexArray, missing: float) -> FloatArray:
@@ -258,14 +306,3 @@ def _edge(values: FloatArray, a: int, b: int) -> tuple[int, int]:
             return a, a
         low, high = int(finite[segment[finite].argmin()]), int(finite[segment[finite].argmax()])
     return a + low, a + high
-
-
-def _pick(values: FloatArray, candidates: IndexArray, per: int, lowest: bool) -> IndexArray:
-    """Per group of ``per`` candidates, the one with the lowest (or highest) value; ``nan``
-    never wins while the group holds a finite value."""
-    count = len(candidates) // per
-    if not count:
-        return np.empty(0, dtype=np.intp)
-    gathered = values[candidates[: count * per]]
-    gathered = np.where(np.isnan(gathered), np.inf if lowest else -np.inf, gathered)
-    return candidates[_group(gathered, None, count, per, lowest)]
