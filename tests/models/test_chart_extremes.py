@@ -9,7 +9,13 @@ import math
 import numpy as np
 import pytest
 
-from ui.models.chart.extremes import LEVEL_FACTOR, BlockExtent, LineExtremes
+from ui.models.chart.extremes import (
+    LEVEL_FACTOR,
+    BlockExtent,
+    ColumnPyramid,
+    LineExtremes,
+    pyramid_level,
+)
 
 
 def _line(n: int, warm_up: int = 49, seed: int = 7) -> np.ndarray:
@@ -212,3 +218,25 @@ def test_a_prepend_that_does_not_fit_the_old_line_is_built_anew() -> None:
     after = np.concatenate((np.ones(100), before[:-50]))  # not the old line behind 100 new values
     followed = LineExtremes(before).follow(after, prepended=100)
     _assert_same_extremes(followed, LineExtremes(after, shift=followed.shift))
+
+
+@pytest.mark.parametrize("reduce", [np.maximum, np.minimum])
+@pytest.mark.parametrize(
+    ("i0", "i1", "bucket"),
+    [(0, 1_000_003, 1_856), (0, 1_000_003, 512), (512, 700_001, 4_096 * 9), (33_280, 999_999, 520),
+     (0, 262_144, 32_768 * 8), (1_024, 1_088, 512), (64, 100_000, 100), (7, 500_000, 1_856), (0, 63, 512)],
+)
+def test_pyramid_buckets_equal_a_reduction_over_every_value(reduce: np.ufunc, i0: int, i1: int, bucket: int) -> None:
+    """Wide candle buckets read from the pyramid's blocks are exactly the plain reduction of
+    every candle in them (the last bucket cut at the range's end), whatever level serves."""
+    column = np.random.default_rng(11).normal(size=1_000_003).cumsum()
+    expected = reduce.reduceat(column[i0:i1], np.arange(0, i1 - i0, bucket))
+    np.testing.assert_array_equal(ColumnPyramid(column, reduce).buckets(i0, i1, bucket), expected)
+
+
+def test_the_pyramid_level_widens_a_bucket_by_at_most_an_eighth() -> None:
+    for bucket in range(2, 300_000, 37):
+        level = pyramid_level(bucket, 1_000_000)
+        assert level == 1 or bucket >= 8 * level
+        assert -(-bucket // level) * level <= bucket * 1.125
+    assert pyramid_level(600, 60) == 1  # a column shorter than a block: the values themselves

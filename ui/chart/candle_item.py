@@ -6,7 +6,10 @@ colour through pyqtgraph's primitive arrays (no Python object per candle).
 When candles are narrower than about two pixels they are decimated into
 buckets of whole candles (first open, highest high, lowest low, last close),
 aligned to global indices so buckets stay put while panning. 100,000 candles
-therefore cost no more to draw than the few hundred that fit on screen.
+therefore cost no more to draw than the few hundred that fit on screen. Zoomed far
+out, a bucket is rounded up (by at most 12.5%) to whole blocks of precomputed
+highest highs and lowest lows, so a million visible candles are not each read
+again on every frame.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from PyQt6 import QtCore, QtGui
 from pyqtgraph.Qt import internals
 
 from ui.colors import FALL, RISE
-from ui.models.chart.extremes import BlockExtent
+from ui.models.chart.extremes import BlockExtent, ColumnPyramid, pyramid_level
 from ui.models.chart.series import CandleSeries, view_y
 
 _MIN_CANDLE_PX = 2.0  # below this, bucket candles together
@@ -44,6 +47,7 @@ class CandlestickItem(pg.GraphicsObject):
         self._rects = [internals.PrimitiveArray(QtCore.QRectF, 4) for _ in range(2)]
         self._bounds = QtCore.QRectF()
         self._extent = BlockExtent(np.empty(0), np.empty(0))
+        self._pyramids: dict[str, ColumnPyramid] = {}  # built when a wide view first needs one
         self._log_y = False  # prices drawn as log10 when the plot's y axis is logarithmic
         self.painted_candles = 0  # drawn primitives in the last paint (for tests and benches)
         self.refresh()
@@ -107,6 +111,9 @@ class CandlestickItem(pg.GraphicsObject):
         candle_px = s.width * px_per_x
         bucket = 1 if candle_px >= _MIN_CANDLE_PX else math.ceil(_MIN_CANDLE_PX / candle_px)
         if bucket > 1:
+            # Whole blocks of the column pyramids (at most 12.5% wider) when zoomed far out.
+            level = pyramid_level(bucket, len(s))
+            bucket = -(-bucket // level) * level
             i0 -= i0 % bucket  # global alignment keeps buckets still while panning
         self._draw(p, i0, i1, bucket)
 
@@ -118,6 +125,7 @@ class CandlestickItem(pg.GraphicsObject):
         """Per-block lows and highs, so the extent of a wide visible range (autorange on every
         pan or zoom frame) reads a few thousand values instead of up to a million."""
         self._extent = BlockExtent(*self._columns())
+        self._pyramids = {}
 
     def _raw_extent(self, i0: int, i1: int) -> tuple[float, float]:
         return self._extent.extent(i0, i1) or (0.0, 0.0)
@@ -147,8 +155,9 @@ class CandlestickItem(pg.GraphicsObject):
 
     def _buckets(self, i0: int, i1: int, bucket: int, extremes: tuple[str, ...]) -> dict[str, NDArray[np.float64]]:
         """x, width, open, close and the ``extremes`` columns over ``[i0, i1)``, merged ``bucket``
-        candles at a time. Only the extremes asked for are reduced: on a wide zoom each one is
-        a pass over every visible candle."""
+        candles at a time. Only the extremes asked for are reduced, from the column's pyramid
+        when the buckets span whole blocks of it (a few thousand block values, not every
+        visible candle)."""
         s = self.series
         if bucket == 1:
             return {
@@ -158,17 +167,24 @@ class CandlestickItem(pg.GraphicsObject):
             }
         starts = np.arange(i0, i1, bucket)
         ends = np.minimum(starts + bucket, i1)
-        offsets = starts - i0
         x = s.x[starts]
-        reducers = {"high": np.maximum, "low": np.minimum, "volume": np.maximum}
         return {
             "x": x,
             "open": s.open[starts],
             "close": s.close[ends - 1],
             # The bucket spans from its first candle to the end of its last one.
             "width": s.x[ends - 1] + s.width - x,
-            **{name: reducers[name].reduceat(getattr(s, name)[i0:i1], offsets) for name in extremes},
+            **{name: self._pyramid(name).buckets(i0, i1, bucket) for name in extremes},
         }
+
+    def _pyramid(self, name: str) -> ColumnPyramid:
+        """The column's block extremes for wide views (highs and volumes by their highest,
+        lows by their lowest), built on first use after each change of the series."""
+        pyramid = self._pyramids.get(name)
+        if pyramid is None:
+            pyramid = ColumnPyramid(getattr(self.series, name), np.minimum if name == "low" else np.maximum)
+            self._pyramids[name] = pyramid
+        return pyramid
 
     def _fill_lines(self, which: int, x: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> None:
         arr = self._lines[which]

@@ -306,3 +306,52 @@ def _edge(values: FloatArray, a: int, b: int) -> tuple[int, int]:
             return a, a
         low, high = int(finite[segment[finite].argmin()]), int(finite[segment[finite].argmax()])
     return a + low, a + high
+
+
+PYRAMID_LEVELS = (64, 512, 4_096, 32_768)  # values a block at each level of a ``ColumnPyramid``
+
+
+def pyramid_level(bucket: int, length: int) -> int:
+    """The ``ColumnPyramid`` level that buckets of ``bucket`` values over a column of ``length``
+    are reduced from: the largest holding at most an eighth of a bucket, so rounding the
+    bucket up to a whole number of its blocks makes it at most 12.5% wider; 1 (the values
+    themselves) when the buckets are too narrow for any level."""
+    return max((level for level in PYRAMID_LEVELS if 8 * level <= bucket and level <= length), default=1)
+
+
+class ColumnPyramid:
+    """A column reduced (``np.maximum`` or ``np.minimum``) over aligned blocks of 64, 512, 4,096
+    and 32,768 values, so a zoomed-out view's buckets of a million candles are reduced from a
+    few thousand block values instead of every candle, with the same result."""
+
+    def __init__(self, column: FloatArray, reduce: np.ufunc) -> None:
+        self.column, self.reduce = column, reduce
+        self._levels: dict[int, FloatArray] = {}
+        finer, size = column, 1
+        for level in PYRAMID_LEVELS:
+            count = len(column) // level
+            if not count:
+                break
+            per = level // size
+            # reduceat: a reduction along short rows costs several times more per value
+            finer = reduce.reduceat(finer[: count * per], np.arange(0, count * per, per))
+            self._levels[level], size = finer, level
+
+    def buckets(self, i0: int, i1: int, bucket: int) -> FloatArray:
+        """The column reduced over ``[s, min(s + bucket, i1))`` for each ``s`` in
+        ``range(i0, i1, bucket)``, exactly as ``reduce.reduceat`` over the values would."""
+        level = pyramid_level(bucket, len(self.column))
+        if level == 1 or i0 % level or bucket % level:
+            return self.reduce.reduceat(self.column[i0:i1], np.arange(0, i1 - i0, bucket))
+        whole = i1 // level  # blocks wholly before i1
+        blocks = self._levels[level][i0 // level : whole]
+        out = self.reduce.reduceat(blocks, np.arange(0, len(blocks), bucket // level)) if len(blocks) else np.empty(0)
+        start = whole * level  # the values after the last whole block
+        if start < i1:
+            rest = self.reduce.reduce(self.column[start:i1])
+            k = (start - i0) // bucket
+            if k < len(out):
+                out[k] = self.reduce(out[k], rest)
+            else:
+                out = np.append(out, rest)
+        return out
