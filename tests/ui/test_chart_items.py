@@ -186,6 +186,38 @@ def test_the_chart_axes_draw_exactly_what_pyqtgraphs_axis_draws(qtbot: object) -
     assert np.array_equal(ours, theirs)
 
 
+def test_the_chart_axes_tick_values_and_label_sizes_are_pyqtgraphs_to_the_bit(qtbot: object) -> None:
+    """Tick values from plain arithmetic and label sizes measured once are exactly what
+    pyqtgraph computes every frame, over prices, volumes, indicator ranges and log axes."""
+    from ui.chart.axis_drawing import _LabelMeasure
+    from ui.chart.price_axis import PriceAxis
+
+    rng = np.random.default_rng(2)
+    for axis in (PriceAxis(), PriceAxis(compact=True)):
+        for log in (False, True):
+            axis.setLogMode(False, log)
+            for _ in range(400):
+                low = float(rng.choice([1e-6, 1e-2, 1.0, 1e3, 6e7])) * float(rng.uniform(0.5, 2.0))
+                high = low + low * float(rng.uniform(1e-6, 3.0))
+                if log:
+                    low, high = np.log10(low), np.log10(high)
+                size = float(rng.uniform(20.0, 1_000.0))
+                assert axis.tickValues(low, high, size) == pg.AxisItem.tickValues(axis, low, high, size)
+    font = QtGui.QFont()
+    picture = QtGui.QPicture()
+    painter = QtGui.QPainter(picture)
+    painter.setFont(font)
+    measure = _LabelMeasure(font)
+    box, flags = QtCore.QRectF(0, 0, 100, 100), QtCore.Qt.AlignmentFlag.AlignCenter
+    for text in ("60,512,000", "0.00012345", "12.5K", "60,512,000", "03-14"):
+        measured = measure.boundingRect(box, flags, text)
+        assert measured == painter.boundingRect(box, flags, text)
+        measured.setHeight(1.0)  # pyqtgraph shrinks what it is given; the memory keeps its own
+    assert measure.boundingRect(box, flags, "60,512,000") == painter.boundingRect(box, flags, "60,512,000")
+    painter.end()
+    measure.end()
+
+
 def test_a_zoomed_out_indicator_line_still_reaches_its_highest_and_lowest_value(qtbot: object) -> None:
     """300,000 candles on 1,200 pixels: the line is decimated to about two points a pixel, yet a
     one-candle peak and trough are drawn where they are."""
