@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PyQt6 import QtCore, QtWidgets
+from PyQt6 import QtCore, QtGui, QtWidgets
 
 from backbone import MarketDataBackbone
 from backbone.sim import ExchangeSimulator
@@ -21,6 +21,7 @@ from ui.backtest.panel import BacktestPanel
 from ui.backtest.results_view import ResultsView
 from ui.models.backtest.engine import run_backtest
 from ui.models.backtest.strategies import STRATEGIES
+from ui.models.backtest.trade_rows import TradeRows
 from ui.theme import apply_theme
 from ui.timeframes import timeframe_seconds
 
@@ -295,3 +296,66 @@ async def test_the_price_axis_labels_the_runs_prices_in_the_app(qtbot: Any, back
         app.setStyleSheet("")
     assert all(re.fullmatch(r"\d{1,3}(,\d{3})+", text) for text in labels), labels
     assert all(low <= float(text.replace(",", "")) <= high for text in labels)
+
+
+def _shown_view(qtbot: Any, bars: int) -> tuple[ResultsView, Any]:
+    view = ResultsView()
+    qtbot.addWidget(view)
+    view.resize(1100, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    candles = _candles(bars)
+    positions = STRATEGIES["ma_cross"].positions(candles, {"fast": 6, "slow": 24})
+    return view, run_backtest(candles, positions, fee=0.0005, bar_seconds=60)
+
+
+def test_the_trade_list_behind_the_chart_tab_reads_no_row_until_it_is_shown(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sizing the columns formats hundreds of cells: a cancelled or finished run's results
+    would pay for it in the same loop callback though nobody looks at the list yet."""
+    read: list[int] = []
+    cells = TradeRows.cells
+
+    def counted(rows: TradeRows, row: int) -> tuple[str, ...]:
+        read.append(row)
+        return cells(rows, row)
+
+    monkeypatch.setattr(TradeRows, "cells", counted)
+    view, result = _shown_view(qtbot, 10_000)
+    view.show_result(result, final=False)
+    view.show_result(result, final=True)
+    QtWidgets.QApplication.processEvents()
+    assert read == []
+    view.tabs.setCurrentWidget(view.trades)
+    assert read  # the columns were sized from the rows as the list came into view
+    metrics = view.trades.fontMetrics()
+    for column in (0, 2):
+        assert view.trades.columnWidth(column) >= metrics.horizontalAdvance(view.trades.text(0, column))
+
+
+def test_the_results_plots_draw_no_grid_line_too_faint_to_see(qtbot: Any) -> None:
+    """pyqtgraph fades a third tick level in at 1-4/255 opacity: dozens of full-width lines
+    nobody can see, and most of the cost of painting the results."""
+    view, result = _shown_view(qtbot, 10_000)
+    view.show_result(result, final=True)
+    QtWidgets.QApplication.processEvents()
+    for plot in (view.price_plot, view.equity_plot, view.drawdown_plot):
+        picture = QtGui.QPicture()
+        painter = QtGui.QPainter(picture)
+        try:
+            _, ticks, _ = plot.getAxis("left").generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        alphas = [pen.color().alpha() for pen, _, _ in ticks]
+        assert alphas and min(alphas) >= 10, alphas
+
+
+def test_the_results_curves_draw_a_low_and_a_high_per_pixel_column_at_most(qtbot: Any) -> None:
+    view, result = _shown_view(qtbot, 60_000)
+    view.show_result(result, final=True)
+    QtWidgets.QApplication.processEvents()
+    columns = view.equity_plot.getViewBox().width()
+    for curve in (view.equity_curve, view.hold_curve, view.drawdown_curve):
+        x, _ = curve.getData()
+        assert 0 < len(x) <= 2 * columns + 4, (len(x), columns)

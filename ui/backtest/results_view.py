@@ -65,7 +65,12 @@ class ResultsView(QtWidgets.QWidget):
         for row, (stretch, plot) in enumerate(zip((5, 3, 2), plots, strict=True)):
             plot.setMenuEnabled(False)
             plot.showGrid(x=True, y=True, alpha=0.15)
-            plot.getAxis("left").setWidth(AXIS_WIDTH)  # one width, so the three x axes line up
+            value_axis = plot.getAxis("left")
+            value_axis.setWidth(AXIS_WIDTH)  # one width, so the three x axes line up
+            # Grid lines of major and minor ticks only: the sub-minor level added 40-ish
+            # full-width lines per plot at 1-4/255 opacity (invisible), and blending them
+            # was two thirds of the results chart's paint (12 of 18 ms at 1100 px).
+            value_axis.setStyle(maxTickLevel=1)
             self.chart.ci.layout.setRowStretchFactor(row, stretch)
         for plot in (self.equity_plot, self.drawdown_plot):
             plot.setXLink(self.price_plot)
@@ -98,6 +103,9 @@ class ResultsView(QtWidgets.QWidget):
         )
         for curve in (self.equity_curve, self.hold_curve, self.compare_curve, self.drawdown_curve):
             curve.setDownsampling(auto=True, method="peak")
+            # One peak bucket (its low and high) per pixel column draws the same 1 px line
+            # as pyqtgraph's default five; the drawdown's fill costs per point (4 of 6 ms).
+            curve.opts["autoDownsampleFactor"] = 1.0
             curve.setClipToView(True)
 
         self.trades = TradesTable(self)

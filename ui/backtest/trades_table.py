@@ -62,14 +62,30 @@ class TradesTable(QtWidgets.QTableView):
         # Every row has the same shape (fixed-width dates), so sizing columns from the
         # first rows reads them whole without measuring thousands of cells.
         header.setResizeContentsPrecision(50)
+        self.columns_fitted = True  # False while new rows wait for the table to be shown
 
     def show_trades(self, table: TradeTable | None, *, fit_columns: bool = True) -> None:
         """List ``table``'s trades; ``fit_columns=False`` keeps the column widths (sizing
-        them reads a few hundred cells, too dear for every refresh while history loads)."""
+        them reads a few hundred cells, too dear for every refresh while history loads).
+
+        A hidden table (the Chart tab in front) sizes its columns when it is shown:
+        the sizing formats every cell it reads, 25+ ms that would otherwise land in the
+        same loop callback as a finished or cancelled run's other updates."""
         was_empty = self.trade_model.rowCount() == 0
         self.trade_model.show(table)
         if fit_columns or was_empty:
-            self.resizeColumnsToContents()  # whole dates and times, never cut off
+            self.columns_fitted = False
+            if self.isVisible():
+                self._fit_columns()
+
+    def showEvent(self, event: QtGui.QShowEvent | None) -> None:
+        if not self.columns_fitted:
+            self._fit_columns()
+        super().showEvent(event)
+
+    def _fit_columns(self) -> None:
+        self.resizeColumnsToContents()  # whole dates and times, never cut off
+        self.columns_fitted = True
 
     def rowCount(self) -> int:
         """Rows listed (every trade of the run shown)."""
