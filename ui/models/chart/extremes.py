@@ -198,31 +198,48 @@ class LineExtremes:
         """(positions, values) of the lowest and of the highest of buckets number ``[j0, j1)``
         at ``level``, from the values (the finest level) or the level below (already filled)."""
         shift, per = self.shift, LEVEL_FACTOR
+        if level == _LEVELS[0]:
+            return tuple(self._finest(j0, j1, lowest) for lowest in (True, False))
         out = []
+        finer = level // per
         for lowest in (True, False):
             missing = np.inf if lowest else -np.inf
-            if j1 <= j0:
-                out.append((np.empty(0, dtype=np.intp), np.empty(0)))
-                continue
-            if level == _LEVELS[0]:
-                r0, r1 = j0 * level - shift, j1 * level - shift
-                segment = self.values[max(r0, 0) : r1]
-                source = np.where(np.isnan(segment), missing, segment)
-                candidates = np.arange(j0 * level, j1 * level)
-            else:
-                finer = level // per
-                finer_positions, finer_values = self._level(finer, lowest)
-                r0 = j0 * per - shift // finer  # in entries of the finer level
-                source = finer_values[max(r0, 0) : j1 * per - shift // finer]
-                candidates = finer_positions[max(r0, 0) : j1 * per - shift // finer]
-            if r0 < 0:  # the first bucket reaches before index 0: that part is empty
+            finer_positions, finer_values = self._level(finer, lowest)
+            r0, r1 = j0 * per - shift // finer, j1 * per - shift // finer  # entries of the finer level
+            source, candidates = finer_values[max(r0, 0) : r1], finer_positions[max(r0, 0) : r1]
+            if r0 < 0 and j1 > j0:  # the first bucket reaches before index 0: that part is empty
                 source = np.concatenate((np.full(-r0, missing), source))
-                if level != _LEVELS[0]:
-                    candidates = np.concatenate((np.full(-r0, -1, dtype=np.intp), candidates))
-            rows = source.reshape(j1 - j0, per)
-            picked = np.arange(j1 - j0) * per + (rows.argmin(axis=1) if lowest else rows.argmax(axis=1))
+                candidates = np.concatenate((np.full(-r0, -1, dtype=np.intp), candidates))
+            rows = source.reshape(max(j1 - j0, 0), per)
+            picked = np.arange(len(rows)) * per + (rows.argmin(axis=1) if lowest else rows.argmax(axis=1))
             out.append((candidates[picked], source[picked]))
         return tuple(out)
+
+    def _finest(self, j0: int, j1: int, lowest: bool) -> tuple[IndexArray, FloatArray]:
+        """(positions, values) of the lowest (or highest) of the finest buckets ``[j0, j1)``,
+        read from the line itself without copying it: an arg-reduction stops at a ``nan``, so
+        only the few buckets holding one are reduced again with it replaced."""
+        level, shift = _LEVELS[0], self.shift
+        missing = np.inf if lowest else -np.inf
+        if j1 <= j0:
+            return np.empty(0, dtype=np.intp), np.empty(0)
+        r0 = j0 * level - shift
+        if r0 < 0:  # the first bucket reaches before index 0: that part is empty
+            head = np.concatenate((np.full(-r0, missing), self.values[: r0 + level]))
+            head = np.where(np.isnan(head), missing, head)
+            at = int(head.argmin() if lowest else head.argmax())
+            rest = self._finest(j0 + 1, j1, lowest)
+            return np.concatenate(([j0 * level + at], rest[0])), np.concatenate(([head[at]], rest[1]))
+        rows = self.values[r0 : j1 * level - shift].reshape(j1 - j0, level)
+        picked = np.arange(j1 - j0) * level + (rows.argmin(axis=1) if lowest else rows.argmax(axis=1))
+        extremes = rows.reshape(-1)[picked]
+        with_nan = np.flatnonzero(np.isnan(extremes))
+        if len(with_nan):
+            redo = rows[with_nan]
+            redo = np.where(np.isnan(redo), missing, redo)
+            picked[with_nan] = with_nan * level + (redo.argmin(axis=1) if lowest else redo.argmax(axis=1))
+            extremes[with_nan] = redo.reshape(-1)[picked[with_nan] - with_nan * level + np.arange(len(with_nan)) * level]
+        return picked + j0 * level, extremes
 
     def points(self, i0: int, i1: int, bucket: int) -> IndexArray:
         """Ascending indices to draw for ``[i0, i1)`` cut into buckets of at least ``bucket``
