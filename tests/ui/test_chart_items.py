@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PyQt6 import QtCore, QtGui
+from PyQt6 import QtCore, QtGui, QtWidgets
 
 from backbone import CandleColumns
 from ui.chart.candle_item import CandlestickItem, VolumeItem
@@ -216,6 +216,55 @@ def test_the_chart_axes_tick_values_and_label_sizes_are_pyqtgraphs_to_the_bit(qt
     assert measure.boundingRect(box, flags, "60,512,000") == painter.boundingRect(box, flags, "60,512,000")
     painter.end()
     measure.end()
+
+
+def _spec_values(specs: tuple | None) -> tuple | None:
+    """Draw specifications as plain numbers (pens by colour and width)."""
+    if specs is None:
+        return None
+    (pen, start, end), ticks, texts = specs
+    colour = QtGui.QColor.NameFormat.HexArgb
+    return (
+        (pen.color().name(colour), pen.widthF(), start.x(), start.y(), end.x(), end.y()),
+        [(tick_pen.color().name(colour), a.x(), a.y(), b.x(), b.y()) for tick_pen, a, b in ticks],
+        [(rect.x(), rect.y(), rect.width(), rect.height(), int(flags), text) for rect, flags, text in texts],
+    )
+
+
+@pytest.mark.parametrize("orientation", ["right", "bottom", "left", "top"])
+def test_the_chart_axes_draw_specifications_are_pyqtgraphs(qtbot: object, orientation: str) -> None:
+    """The axes compute their ticks, grid lines and labels in fewer steps than pyqtgraph and
+    end with exactly its specifications, over prices, times, grids on and off, labels
+    shown and hidden, and any size."""
+    from ui.chart.axis_drawing import _LabelMeasure
+    from ui.chart.price_axis import PriceAxis
+    from ui.chart.time_axis import KstTimeAxis
+
+    rng = np.random.default_rng(4)
+    kinds = {"right": PriceAxis, "bottom": KstTimeAxis, "left": PriceAxis, "top": KstTimeAxis}
+    widget = pg.PlotWidget(axisItems={orientation: kinds[orientation](orientation)})
+    qtbot.addWidget(widget)  # type: ignore[attr-defined]
+    widget.showAxis(orientation)
+    widget.show()
+    axis = widget.getAxis(orientation)
+    for trial in range(40):
+        low = float(rng.choice([0.5, 1e3, 6e7, 1.7e9])) * float(rng.uniform(0.5, 2.0))
+        high = low + low * float(rng.uniform(1e-5, 2.0))
+        widget.setXRange(low, high, padding=0)
+        widget.setYRange(low, high, padding=0)
+        axis.setStyle(showValues=trial % 5 != 0)
+        axis.setGrid(False if trial % 3 == 0 else 38)
+        widget.resize(int(rng.integers(200, 1_200)), int(rng.integers(150, 800)))
+        QtWidgets.QApplication.processEvents()
+        picture = QtGui.QPicture()
+        painter = QtGui.QPainter(picture)
+        painter.setFont(axis._font())
+        theirs = _spec_values(pg.AxisItem.generateDrawSpecs(axis, painter))
+        painter.end()
+        measure = _LabelMeasure(axis._font())
+        ours = _spec_values(axis.generateDrawSpecs(measure))
+        measure.end()
+        assert ours == theirs, f"trial {trial}: {low}..{high}"
 
 
 def test_a_zoomed_out_indicator_line_still_reaches_its_highest_and_lowest_value(qtbot: object) -> None:
