@@ -359,3 +359,40 @@ def test_the_results_curves_draw_a_low_and_a_high_per_pixel_column_at_most(qtbot
     for curve in (view.equity_curve, view.hold_curve, view.drawdown_curve):
         x, _ = curve.getData()
         assert 0 < len(x) <= 2 * columns + 4, (len(x), columns)
+
+
+def test_the_results_grid_is_painted_under_a_rectangular_clip(qtbot: Any) -> None:
+    """Qt strokes a translucent line (every grid line) pixel by pixel unless the painter
+    clips to a rectangle: that was three quarters of painting the results."""
+    view, result = _shown_view(qtbot, 10_000)
+    view.show_result(result, final=True)
+    QtWidgets.QApplication.processEvents()
+    clipped: list[bool] = []
+    for plot in (view.price_plot, view.equity_plot, view.drawdown_plot):
+        for side in ("left", "bottom"):
+            axis = plot.getAxis(side)
+
+            def paint(painter: QtGui.QPainter, *args: Any, draw: Any = axis.paint) -> None:
+                clipped.append(painter.hasClipping() and painter.clipRegion().rectCount() == 1)
+                draw(painter, *args)
+
+            axis.paint = paint
+    view.show_result(result, final=False)  # a partial result: new curves, ranges and ticks
+    view.chart.viewport().repaint()
+    assert len(clipped) == 6 and all(clipped), clipped
+
+
+def test_clipped_results_plots_look_exactly_like_unclipped_ones(qtbot: Any) -> None:
+    """The clip keeps a pixel of slack for lines on a plot's edge and lets axis titles
+    longer than a short plot overhang its neighbours, as before."""
+    images = []
+    for clip in (True, False):
+        view, result = _shown_view(qtbot, 20_000)
+        view.resize(760, 520)
+        view.set_note("Loading: the figures cover the candles loaded so far.")
+        for plot in (view.price_plot, view.equity_plot, view.drawdown_plot):
+            plot.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, clip)
+        view.show_result(result, final=True)
+        QtWidgets.QApplication.processEvents()
+        images.append(view.chart.grab().toImage())
+    assert images[0] == images[1]

@@ -56,11 +56,11 @@ class ResultsView(QtWidgets.QWidget):
         self.note.hide()
 
         self.chart = PlotLayout(self)
-        self.price_plot = self.chart.addPlot(
+        self.price_plot = self.chart.add_plot(
             0, 0, axisItems={"bottom": KstTimeAxis(), "left": PriceAxis("left")}
         )
-        self.equity_plot = self.chart.addPlot(1, 0, axisItems={"bottom": KstTimeAxis()})
-        self.drawdown_plot = self.chart.addPlot(2, 0, axisItems={"bottom": KstTimeAxis()})
+        self.equity_plot = self.chart.add_plot(1, 0, axisItems={"bottom": KstTimeAxis()})
+        self.drawdown_plot = self.chart.add_plot(2, 0, axisItems={"bottom": KstTimeAxis()})
         plots = (self.price_plot, self.equity_plot, self.drawdown_plot)
         for row, (stretch, plot) in enumerate(zip((5, 3, 2), plots, strict=True)):
             plot.setMenuEnabled(False)
