@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from tests.ui.conftest import app_window, wait_until
 from tests.ui.test_backtest_engine import _candles
 from ui.backtest.panel import BacktestPanel
 from ui.backtest.results_view import ResultsView
+from ui.models.backtest import engine as engine_module
 from ui.models.backtest.engine import run_backtest
 from ui.models.backtest.strategies import STRATEGIES
 from ui.models.backtest.trade_rows import TradeRows
@@ -396,3 +398,49 @@ def test_clipped_results_plots_look_exactly_like_unclipped_ones(qtbot: Any) -> N
         QtWidgets.QApplication.processEvents()
         images.append(view.chart.grab().toImage())
     assert images[0] == images[1]
+
+
+async def test_a_cancelled_runs_figures_are_computed_off_the_event_loop(
+    qtbot: Any, backbone: MarketDataBackbone, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over a million loaded bars the final pass is a few hundred ms of numpy: the window
+    keeps running while it is computed."""
+    on_loop: list[bool] = []  # one entry per pass: did it run on the event loop's thread?
+    run = engine_module.run_backtest
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        on_loop.append(threading.current_thread() is threading.main_thread())
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(engine_module, "run_backtest", recorded)
+    panel = _panel(qtbot, backbone)
+    _form(panel, "1m", 60)
+    task = panel.run()
+    assert task is not None
+    await wait_until(lambda: panel._engine is not None and panel._engine.bars >= 600)
+    panel.cancel()
+    await wait_until(task.done)
+    assert panel.results.note.text().startswith("Partial result: cancelled after")
+    assert panel.results.stat_labels["Bars"].text() == f"{panel.result.statistics.bars:,}"
+    assert on_loop[-1] is False
+
+
+async def test_a_run_started_right_after_a_cancel_keeps_the_view_while_the_old_figures_finish(
+    qtbot: Any, backbone: MarketDataBackbone
+) -> None:
+    panel = _panel(qtbot, backbone)
+    _form(panel, "1m", 60)
+    first = panel.run()
+    assert first is not None
+    await wait_until(lambda: panel._engine is not None and panel._engine.bars >= 600)
+    panel.cancel()
+    second = panel.run()
+    assert second is not None
+    await wait_until(first.done)
+    await wait_until(lambda: panel.runs_table.rowCount() == 1)  # the cancelled run is listed
+    assert panel.state == "running" and not panel.results.note.text().startswith("Partial result")
+    second_engine = panel._engine
+    await wait_until(lambda: second_engine is not None and second_engine.bars > 0)
+    panel.cancel()
+    await wait_until(second.done)
+    assert panel.state == "cancelled" and panel.runs_table.rowCount() == 2

@@ -250,18 +250,22 @@ class BacktestPanel(QtWidgets.QWidget):
                     shown_at = time.perf_counter()
                     show_cost = shown_at - began
                 await asyncio.sleep(0)  # let the chart and tables breathe between chunks
+            result = await _final_pass(engine) if engine.bars else None
         except asyncio.CancelledError:
-            self._keep_partial(settings, engine)
-            if self.state != "cancelled":  # cancelled from outside the panel (closing, stopping)
-                self._set_state("cancelled", "Cancelled")
+            try:
+                await self._keep_partial(settings, engine)
+            finally:
+                # Cancelled from outside the panel (closing, stopping), unless a newer run took over.
+                if self._engine is engine and self.state != "cancelled":
+                    self._set_state("cancelled", "Cancelled")
             raise
         except Exception as error:  # the backbone raises typed errors for bad input here
             self._failed(error)
             return None
-        if engine.bars == 0:
+        if result is None:
             self._failed(ValueError(f"No {settings.timeframe} candles for {settings.market} in that date range."))
             return None
-        self.result = engine.finish()
+        self.result = result
         self.candles = engine.candles()
         self.settings = settings
         self.results.set_note("")
@@ -271,12 +275,20 @@ class BacktestPanel(QtWidgets.QWidget):
         self._set_state("done", f"Done: {engine.bars:,} candles")
         return self.result
 
-    def _keep_partial(self, settings: BacktestSettings, engine: IncrementalBacktest) -> None:
-        """After a cancel: the run over what loaded, labelled partial, or nothing at all."""
+    async def _keep_partial(self, settings: BacktestSettings, engine: IncrementalBacktest) -> None:
+        """After a cancel: the run over what loaded, labelled partial, or nothing at all.
+
+        The run joins the Runs list; it is shown only if no newer run has started while
+        its figures were computed."""
         if engine.bars == 0:
-            self.results.clear()
+            if self._engine is engine:
+                self.results.clear()
             return
-        self.result = engine.finish()
+        result = await _final_pass(engine)
+        if self._engine is not engine:
+            self._add_run(settings, result, partial=True)
+            return
+        self.result = result
         self.candles = engine.candles()
         self.settings = settings
         last = kst_text(float(self.candles.start_ms[-1]) / 1000)[:16]
@@ -417,3 +429,10 @@ class BacktestPanel(QtWidgets.QWidget):
             f"Best {METRICS[metric].lower()} {metric_text(metric, value)} at {sweep.x.name} {x_value:g}, "
             f"{sweep.y.name} {y_value:g} ({sweep.done} of {sweep.size} pairs)"
         )
+
+
+async def _final_pass(engine: IncrementalBacktest) -> BacktestResult:
+    """The run over everything loaded, computed in a worker thread: over a million bars it
+    is a few hundred ms of numpy the window must not freeze for. The stream has ended, so
+    nothing is added to the engine meanwhile."""
+    return await asyncio.to_thread(engine.finish)
