@@ -79,15 +79,21 @@ async def test_a_load_of_thousands_of_pages_says_how_many_and_how_long_and_asks_
     await wait_until(task.done)
 
 
-async def test_after_a_cancel_the_statistics_say_they_are_partial(
-    qtbot: Any, backbone: MarketDataBackbone
-) -> None:
-    panel = _panel(qtbot, backbone)
+async def _cancel_once_loading(panel: BacktestPanel) -> asyncio.Task[Any]:
+    """Start a 60-day 1m run, cancel it once 600 bars have loaded; the run's task."""
     _form(panel, "1m", 60)
     task = panel.run()
     assert task is not None
     await wait_until(lambda: panel._engine is not None and panel._engine.bars >= 600)
     panel.cancel()
+    return task
+
+
+async def test_after_a_cancel_the_statistics_say_they_are_partial(
+    qtbot: Any, backbone: MarketDataBackbone
+) -> None:
+    panel = _panel(qtbot, backbone)
+    task = await _cancel_once_loading(panel)
     await wait_until(task.done)
     assert panel.state == "cancelled"
     assert panel.results.note.isVisible()
@@ -414,11 +420,7 @@ async def test_a_cancelled_runs_figures_are_computed_off_the_event_loop(
 
     monkeypatch.setattr(engine_module, "run_backtest", recorded)
     panel = _panel(qtbot, backbone)
-    _form(panel, "1m", 60)
-    task = panel.run()
-    assert task is not None
-    await wait_until(lambda: panel._engine is not None and panel._engine.bars >= 600)
-    panel.cancel()
+    task = await _cancel_once_loading(panel)
     await wait_until(task.done)
     assert panel.results.note.text().startswith("Partial result: cancelled after")
     assert panel.results.stat_labels["Bars"].text() == f"{panel.result.statistics.bars:,}"
@@ -429,11 +431,7 @@ async def test_a_run_started_right_after_a_cancel_keeps_the_view_while_the_old_f
     qtbot: Any, backbone: MarketDataBackbone
 ) -> None:
     panel = _panel(qtbot, backbone)
-    _form(panel, "1m", 60)
-    first = panel.run()
-    assert first is not None
-    await wait_until(lambda: panel._engine is not None and panel._engine.bars >= 600)
-    panel.cancel()
+    first = await _cancel_once_loading(panel)
     second = panel.run()
     assert second is not None
     await wait_until(first.done)
