@@ -203,10 +203,25 @@ async def test_rapid_subscription_changes_are_coalesced_within_upbits_message_li
     assert await _routed_by_websocket(router, "ticker", markets[:1])
 
 
+def _minute_traded_early(simulator: Any, code: str) -> Any:
+    """A past minute whose market traded in its first 20 s and the next minute's first 30 s,
+    so each subscription's snapshot is that minute's candle (a slot without trades has none)."""
+    market = simulator.catalogue.get(code)
+    newest = M1.floor(utc_now()) - timedelta(minutes=30)
+    for back in range(60):
+        minute = newest - timedelta(minutes=back)
+        at = utc_to_ms(minute)
+        first = simulator.candles.minutes(market, 1, at + 20_000, 1, at + 20_000)
+        second = simulator.candles.minutes(market, 1, at + 90_000, 1, at + 90_000)
+        if first and second and first[0]["timestamp"] >= at and second[0]["timestamp"] >= at + 60_000:
+            return minute
+    raise AssertionError(f"{code} has no minute with early trades in the simulator's last hours")
+
+
 async def test_a_candle_stream_resubscribed_on_one_connection_proves_nothing_from_before_its_gap(
     simulator: Any, router: SmartRouter
 ) -> None:
-    minute = M1.floor(utc_now()) - timedelta(minutes=30)
+    minute = _minute_traded_early(simulator, "KRW-BTC")
     exchange = ExchangeClock(minute + timedelta(seconds=20))
     simulator.use_clock(exchange)
 
