@@ -9,6 +9,8 @@ Layout:
 * ``candle_coverage``: half-open ``[start_ms, end_ms)`` ranges known complete, merged.
 * ``trades``: one row per (market, Upbit ``sequential_id``), indexed by time.
 * ``store_meta``: key/value rows, among them ``schema_version``.
+* ``desk_members``: one row per app process sharing this database and so its address at
+  the exchange, rewritten every beat (see :mod:`backbone.storage.desk`).
 
 A database written by a newer schema is refused before anything is created or changed.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Double,
     ForeignKey,
@@ -95,6 +98,15 @@ trades = Table(
     Column("ask_bid", String(3), nullable=False),
     Index("ix_trades_market_time", "market", "timestamp_ms"),
     sqlite_with_rowid=False,
+)
+
+desk_members = Table(
+    "desk_members",
+    metadata,
+    Column("member_id", String(64), primary_key=True),
+    Column("started_at", Double, nullable=False),  # seconds since the epoch
+    Column("seen_at", Double, nullable=False),  # the member's last beat, seconds since the epoch
+    Column("busy", Boolean, nullable=False),
 )
 
 # Candle columns in the order read_candles selects them.

@@ -30,10 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backbone.domain.candle_columns import CandleColumns
 from backbone.domain.clock import ms_to_utc, utc_to_ms
+from backbone.domain.desk import DeskMember
 from backbone.domain.errors import InvalidInputError, StorageError
 from backbone.domain.models import Candle, Trade, utc_now
 from backbone.domain.timeframes import Timeframe
-from backbone.storage import bulk, coverage_rows, maintenance
+from backbone.storage import bulk, coverage_rows, desk, maintenance
 from backbone.storage import candles as candle_rows
 from backbone.storage import trades as trade_rows
 from backbone.storage.bulk import collector_paused
@@ -288,6 +289,20 @@ class MarketStore:
         return await bulk.convert(
             await self._fetch(query, f"read {market} trades"), trade_rows.rows_to_trades
         )
+
+    # -- the desk -------------------------------------------------------------------------
+
+    async def desk_beat(self, me: DeskMember, now: float, stale_s: float) -> list[DeskMember]:
+        """Say ``me`` is alive (at wall-clock ``now``); return the desk's members, oldest first."""
+        with _storage_errors("update the desk's members"):
+            async with self._write() as conn:
+                return await desk.beat(conn, me, now, stale_s)
+
+    async def desk_leave(self, member_id: str) -> None:
+        """Take ``member_id`` off the desk."""
+        with _storage_errors("leave the desk"):
+            async with self._write() as conn:
+                await desk.leave(conn, member_id)
 
     # -- upkeep ---------------------------------------------------------------------------
 
