@@ -13,6 +13,12 @@ the capacity for a while; a 418 blocks the group until the ban ends. A fresh
 window knows nothing of what this address already spent (another program, or
 this one a moment before a restart), so it is *unsynced* until one answer's
 header has told it where the server's count stands.
+
+On a desk (several app processes sharing one database, see
+:mod:`backbone.domain.desk`) the window also has a *part*: the tokens per window
+this process agreed to use. The other members' calls then count against their
+own parts, and only calls beyond those (a program outside the desk) count
+against ours.
 """
 
 from __future__ import annotations
@@ -39,12 +45,14 @@ class RateBudget:
     """What a group can spend right now: ``available`` tokens, ``reserve`` of them CRITICAL-only.
 
     ``reserve`` is 0 while no CRITICAL work may need it (bulk work then uses it all).
+    ``part`` is this process's tokens per window when a desk shares the address, else None.
     """
 
     group: str
     limit_per_s: float
     available: int
     reserve: int
+    part: int | None = None
 
 
 class SendStamp:
@@ -94,6 +102,10 @@ class RateWindow:
         self._shared_until = float("-inf")  # someone else spends on this address until about then
         self.synced = not probe_first  # the server's count is known (or we chose not to ask)
         self.probe_out = False  # the one unsynced call is in flight
+        self.shared_seen = False  # a header ever told of another program's calls
+        self._part: int | None = None  # this process's tokens per window on a desk
+        self._next_part: int | None = None  # a larger part, usable from _part_from
+        self._part_from = float("inf")
 
     # -- reading --------------------------------------------------------------
 
@@ -107,12 +119,42 @@ class RateWindow:
         if now >= self._penalty_until:
             self._penalty = 0
         shared = 1 if now < self._shared_until and self.capacity > 2 else 0
+        part = self.part(now)
+        if part is not None:
+            return max(1, part - max(self._penalty, shared))
         return max(1, self.capacity - max(self._penalty, shared))
+
+    def part(self, now: float) -> int | None:
+        """This process's tokens per window on a desk, or None when it has the address alone."""
+        if self._part_from <= now:
+            self._part, self._next_part, self._part_from = self._next_part, None, float("inf")
+        return self._part
+
+    def set_part(self, part: int | None, now: float, settle_s: float) -> None:
+        """Take ``part`` tokens per window (None: the whole capacity) as agreed with the desk.
+
+        A smaller part applies at once. A larger one applies ``settle_s`` later:
+        by then every other member has read the new split and the calls it made
+        under its old, larger part have left the server's window.
+        """
+        current = self.part(now)
+        part = None if part is None or part >= self.capacity else max(1, part)
+        if current is None and part is not None:
+            self._shared_until = float("-inf")  # the calls heard so far were the members', now counted
+        if (part or self.capacity) <= (current or self.capacity):
+            self._part, self._next_part, self._part_from = part, None, float("inf")
+        elif self._part_from == float("inf") or part != self._next_part:
+            self._next_part, self._part_from = part, now + settle_s
+
+    def _outsiders(self, foreign: int, now: float) -> int:
+        """Of ``foreign`` calls in the window, those not covered by the other members' parts."""
+        part = self.part(now)
+        return foreign if part is None else max(0, foreign - (self.capacity - part))
 
     def used(self, now: float) -> int:
         """Sends (ours and foreign) still inside the window."""
         self._purge(now)
-        return len(self._sends) + len(self._foreign) + self._foreign_now(now)
+        return len(self._sends) + len(self._foreign) + self._outsiders(self._foreign_now(now), now)
 
     def _foreign_now(self, now: float) -> int:
         """Other programs' calls in the window, as the last header counted them.
@@ -139,8 +181,9 @@ class RateWindow:
         heads = [s.answered_at for s in self._sends if s.answered_at is not None]
         heads += self._foreign[:1]
         wake = min(heads) + self.window_s if heads else now
-        if self._penalty and self._penalty_until > now:
-            wake = min(wake, self._penalty_until) if wake > now else self._penalty_until
+        for change in (self._penalty_until if self._penalty else now, self._part_from):
+            if now < change < float("inf"):
+                wake = min(wake, change) if wake > now else change
         return max(wake, now)
 
     # -- spending -------------------------------------------------------------
@@ -182,6 +225,8 @@ class RateWindow:
             # count: a lone stray is taken for that until the next header says it again.
             foreign = 0
         if foreign > 0:
+            self.shared_seen = True
+        if self._outsiders(foreign, now) > 0:
             self._shared_until = now + SHARED_MARGIN_S
         if foreign > self._foreign_now(now):
             self.tightened += foreign - self._foreign_now(now)

@@ -32,11 +32,12 @@ import heapq
 import itertools
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from backbone.domain.desk import DeskMember, desk_part
 from backbone.domain.errors import BannedError
 from backbone.domain.priority import Priority
 from backbone.router.endpoints import DEFAULT_LIMITS_PER_S, GROUPS, RATE_WINDOW_S
@@ -46,6 +47,7 @@ Admission = Callable[[], str | None]
 """Why LOW work should hold back now (machine load), or None when it may run."""
 
 QUEUE_REASON = "queued behind higher-priority calls"
+BUSY_S = 2.0  # a process that made a call this recently still wants its part of a desk's budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +213,7 @@ class Scheduler:
         self._last_critical = float("-inf")
         self._load_since: float | None = None  # machine load first seen (for the trickle)
         self._last_trickle = float("-inf")
+        self._last_grant = float("-inf")
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop that last asked for a slot
 
     # -- tickets --------------------------------------------------------------
@@ -316,6 +319,24 @@ class Scheduler:
         """How many live bots hold the CRITICAL reserve right now."""
         return self._leases
 
+    # -- a desk: other app processes on this address ------------------------------
+
+    def address_shared(self) -> bool:
+        """True once a header told of another program's calls on this address."""
+        return any(s.window.shared_seen for s in self._groups.values())
+
+    def busy(self) -> bool:
+        """Calls wait, are in flight or went a moment ago, or a live bot holds the reserve."""
+        recent = _read_time(self._loop) < self._last_grant + BUSY_S
+        return recent or self._leases > 0 or any(s.waiting() for s in self._groups.values())
+
+    def set_desk(self, members: Sequence[DeskMember], me: str, settle_s: float) -> None:
+        """Use ``me``'s part of each group's budget, as split among the desk's ``members``."""
+        now = _now()
+        for state in self._groups.values():
+            state.window.set_part(desk_part(members, me, state.window.capacity), now, settle_s)
+        self._dispatch_all()
+
     # -- reading ------------------------------------------------------------------
 
     def budgets(self) -> dict[str, RateBudget]:
@@ -328,6 +349,7 @@ class Scheduler:
                 s.window.limit_per_s,
                 s.window.room(now),
                 self._reserve_size(s.window) if held else 0,
+                s.window.part(now),
             )
             for g, s in self._groups.items()
         }
@@ -497,6 +519,7 @@ class Scheduler:
             if self._load_since is not None:
                 self._last_trickle = now
         self._inflight[priority] += 1
+        self._last_grant = now
         ticket = entry.ticket
         ticket._granted_as = priority
         waited = now - entry.queued_at
