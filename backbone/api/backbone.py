@@ -126,6 +126,7 @@ class MarketDataBackbone:
         self._started = True
         await self._store.open()
         await self._router.start()
+        self._coordinator.desk.start()
         await self._markets.ensure()
 
     async def stop(self) -> None:
@@ -134,6 +135,7 @@ class MarketDataBackbone:
             self._stopped = True
             return
         self._stopped = True
+        await self._coordinator.desk.close()
         await self._router.stop()
         await asyncio.gather(*self._writes)
         await self._store.close()
@@ -410,7 +412,8 @@ class MarketDataBackbone:
     def metrics_snapshot(self) -> MetricsSnapshot:
         """Latency percentiles, rates, errors, cache, rate budget, queues and load, right now."""
         budget = {
-            group: {"limit_per_s": b.limit_per_s, "available": b.available, "reserve": b.reserve}
+            group: {"limit_per_s": b.limit_per_s, "available": b.available, "reserve": b.reserve,
+                    "part": b.limit_per_s if b.part is None else b.part}
             for group, b in self._router.rate_budget().items()
         }
         return self.metrics.snapshot(

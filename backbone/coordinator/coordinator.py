@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from backbone.coordinator.candles import CandleService
+from backbone.coordinator.desk import DeskMembership
 from backbone.coordinator.progress import ProgressCallback
 from backbone.coordinator.quotes import QuoteService
 from backbone.coordinator.requests import CandleRequest, CandleResult, Progress, QuoteResult
@@ -48,6 +49,7 @@ class Coordinator:
         self._candles = CandleService(router, store, cache, clock=clock)
         self._quotes = QuoteService(router, cache)
         self._trades = TradeService(router, store)
+        self.desk = DeskMembership(router.scheduler, store)
 
     def inflight_pages(self) -> int:
         """Candle pages being fetched right now (for metrics)."""
@@ -128,8 +130,12 @@ class Coordinator:
         return await self._trades.trades(market, count=count, start=start, priority=priority)
 
     async def close(self) -> None:
-        """Stop candle pages still in flight (idempotent); the router and store are the caller's."""
+        """Stop candle pages still in flight and leave the desk (idempotent).
+
+        The router and store are the caller's.
+        """
         await self._candles.close()
+        await self.desk.close()
 
 
 def _check_request(request: object) -> None:
