@@ -31,6 +31,15 @@ def test_the_status_bar_speaks_a_traders_words() -> None:
     assert status_text({}) == "No requests answered in the last minute"
 
 
+def test_the_status_bar_says_when_a_desk_shares_the_address_and_this_apps_part() -> None:
+    alone = {**SNAPSHOT, "rate_budget": {"candle": {"limit_per_s": 10.0, "available": 4, "reserve": 0, "part": 10.0}}}
+    assert "desk" not in status_text(alone)
+    shared = {**SNAPSHOT, "rate_budget": {"candle": {"limit_per_s": 10.0, "available": 1, "reserve": 0, "part": 3.0}}}
+    assert status_text(shared).endswith(
+        "history 0.3 s per page · address shared by a desk: this app's part 3 of 10 candle calls/s"
+    )
+
+
 def test_latency_plot_holds_request_paths_and_low_is_plotted_per_page() -> None:
     series = snapshot_series(SNAPSHOT)
     assert set(series["latency"]) == {f"{p} {q}" for p in ("CRITICAL", "NORMAL") for q in ("p50", "p99")}

@@ -115,9 +115,21 @@ def status_text(snapshot: Any) -> str:
     pages = promise(snapshot, LOW_PAGE)
     if pages is not None:
         parts.append(f"history {float(field(pages, 'p50', 0.0)) / 1000:.1f} s per page")
+    shared = desk_text(snapshot)
     if not parts:
-        return "No requests answered in the last minute"
-    return "Answered within (99%), last minute: " + " · ".join(parts)
+        return "No requests answered in the last minute" + (f" · {shared}" if shared else "")
+    return "Answered within (99%), last minute: " + " · ".join(parts + ([shared] if shared else []))
+
+
+def desk_text(snapshot: Any) -> str:
+    """What this app may spend of candle calls when other apps share the address, else ""."""
+    budget = (field(snapshot, "rate_budget") or {}).get("candle")
+    if budget is None:
+        return ""
+    limit, part = float(field(budget, "limit_per_s", 0.0)), float(field(budget, "part", 0.0) or 0.0)
+    if not 0 < part < limit:
+        return ""
+    return f"address shared by a desk: this app's part {part:.0f} of {limit:.0f} candle calls/s"
 
 
 @dataclass(slots=True)
