@@ -140,7 +140,9 @@ class RateWindow:
         current = self.part(now)
         part = None if part is None or part >= self.capacity else max(1, part)
         if current is None and part is not None:
-            self._shared_until = float("-inf")  # the calls heard so far were the members', now counted
+            # The calls heard so far, and the 429s they caused, were the members': their parts
+            # now account for them, so neither the spare token nor the penalty is needed.
+            self._shared_until = self._penalty_until = float("-inf")
         if (part or self.capacity) <= (current or self.capacity):
             self._part, self._next_part, self._part_from = part, None, float("inf")
         elif self._part_from == float("inf") or part != self._next_part:

@@ -76,15 +76,17 @@ async def test_only_calls_beyond_the_other_members_parts_count_against_ours() ->
     assert window.capacity_at(0.13) == 2  # and a token kept for that outsider's unheard calls
 
 
-async def test_joining_a_desk_drops_the_margin_kept_for_its_members_unheard_calls() -> None:
+async def test_joining_a_desk_drops_the_margin_and_penalty_its_members_calls_caused() -> None:
     window = RateWindow("candle", 10, 1.0, probe_first=False)
     stamp = window.take(0.0)
     stamp.settle(0.03)
     window.observe_remaining(2, 0.0, 0.03)
     window.observe_remaining(2, 0.0, 0.03)  # heard twice: another program spends on this address
     assert window.shared_seen and window.capacity_at(0.1) == 9
-    window.set_part(4, 0.1, SETTLE_S)
-    assert window.capacity_at(0.1) == 4
+    window.on_rate_limited(0.2)  # the members' calls, unheard of yet, filled the window
+    assert window.capacity_at(0.2) == 9 and window._penalty == 1
+    window.set_part(4, 0.3, SETTLE_S)
+    assert window.capacity_at(0.3) == 4
 
 
 @pytest.mark.parametrize("server_window_s", [0.93, 1.0])
