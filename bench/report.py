@@ -166,12 +166,13 @@ def _scheduler_rows(result: dict[str, Any]) -> list[Row]:
         rows.append((what, "backbone", f"{_fmt(panels['backbone']['wall_s'], ' s', 2)}, {panels['backbone']['calls']} calls"))
         rows.append((what, "ccxt async", f"{_fmt(panels['ccxt_async']['wall_s'], ' s', 2)}, "
                                          f"{panels['ccxt_async']['calls']} calls, {_fmt(panels['speedup'])}x our time"))
-    for key in ("two_processes", "three_processes"):
+    for key in ("two_processes", "three_processes", "three_processes_desk"):
         desk = result.get(key)
         if desk:
+            databases = "one shared database (a desk)" if desk.get("shared_database") else "a database each"
             rows.append((f"{desk['processes']} app processes on one address, each backfilling "
-                         "(goal >= 9.0, <= 2 x 429)", "together",
-                         f"{desk['calls_per_s']} candle calls/s, {desk['status_429']} 429s, "
+                         "(goal >= 9.0, <= 2 x 429)", f"together, {databases}",
+                         f"{desk['calls_per_s']} candle calls/s served, {desk['status_429']} 429s, "
                          f"{desk['status_418']} 418s over {desk['seconds']} s"))
     return rows
 

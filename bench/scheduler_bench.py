@@ -11,7 +11,9 @@
 * four panels: 30 KRW markets x (5m candles, ticker, orderbook, trades) asked
   at once, through the backbone and through ccxt async (``enableRateLimit``);
 * two and three processes: app processes on one address, each backfilling its
-  own market: candle calls/s together, 429s and 418s.
+  own market: candle calls/s together, 429s and 418s; each on its own database
+  (the headers alone tell them of each other), and three sharing one database
+  (a desk: they split the budget through it).
 
     python -m bench.scheduler_bench [--quick]
 """
@@ -23,7 +25,9 @@ import asyncio
 import json
 import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from backbone import MarketDataBackbone, Priority
@@ -33,6 +37,7 @@ from bench.common import (
     RATE_PER_S,
     fresh_backbone,
     history_range,
+    own_process_load,
     percentiles,
     ratio,
 )
@@ -45,8 +50,9 @@ BOT_EVERY_S = 0.5  # a bot polling candles twice a second: within the reserve of
 
 
 def _candle_rate(counts: SimCounts, elapsed: float) -> dict[str, Any]:
-    """Candle calls the simulator answered over ``elapsed`` seconds, and its refusals."""
-    calls = counts.calls.get("candle", 0)
+    """Candle calls the simulator served over ``elapsed`` seconds (refusals left out), and its refusals."""
+    refused = counts.statuses.get(429, 0) + counts.statuses.get(418, 0)
+    calls = counts.calls.get("candle", 0) - refused
     return {
         "seconds": round(elapsed, 2),
         "candle_calls": calls,
@@ -204,17 +210,29 @@ async def _ccxt_four_panels(markets: list[str]) -> dict[str, Any]:
     }
 
 
-async def desk_processes(seconds: float, processes: int = 2) -> dict[str, Any]:
-    """``processes`` app processes on one address, each backfilling its own market."""
+async def desk_processes(seconds: float, processes: int = 2, shared_database: bool = False) -> dict[str, Any]:
+    """``processes`` app processes on one address, each backfilling its own market.
+
+    With ``shared_database`` they use one SQLite file, as app processes on one
+    machine do by default, and so form a desk; otherwise each has its own.
+    """
+    with tempfile.TemporaryDirectory(prefix="bench-desk-") as folder:
+        databases = [str(Path(folder) / ("desk.sqlite" if shared_database else f"own-{i}.sqlite"))
+                     for i in range(processes)]
+        return {"shared_database": shared_database, **await _desk_run(seconds, databases)}
+
+
+async def _desk_run(seconds: float, databases: list[str]) -> dict[str, Any]:
+    processes = len(databases)
     async with SimProcess(latency_ms=LATENCY_MS, jitter_ms=JITTER_MS) as sim:
         markets = ["KRW-BTC", "KRW-ETH", "KRW-XRP"][:processes]
         children = [
             await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bench.scheduler_bench", "--child", sim.rest_url, sim.ws_url, market,
-                str(seconds + WARM_UP_S + 1.0),
+                str(seconds + WARM_UP_S + 1.0), database,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env={**os.environ},
             )
-            for market in markets
+            for market, database in zip(markets, databases, strict=True)
         ]
         await asyncio.sleep(WARM_UP_S + 1.0)  # start-up of both, and their probes
         before = await sim.stats()
@@ -230,18 +248,21 @@ async def desk_processes(seconds: float, processes: int = 2) -> dict[str, Any]:
     return {"processes": processes, **_candle_rate(counts, elapsed), "per_process": reports}
 
 
-async def _child(rest_url: str, ws_url: str, market: str, seconds: float) -> dict[str, Any]:
-    async with fresh_backbone(rest_url, ws_url) as backbone:
+async def _child(rest_url: str, ws_url: str, market: str, seconds: float, database: str) -> dict[str, Any]:
+    async with MarketDataBackbone(rest_url, ws_url, database, load_sampler=own_process_load) as backbone:
         start, end = history_range(90)
         task = asyncio.ensure_future(
             backbone.get_candle_data(market, "1m", start_time=start, end_time=end, priority=Priority.LOW)
         )
         await asyncio.sleep(seconds)
         stats = backbone._router.stats()
+        desk = backbone._coordinator.desk
+        window = backbone._router.scheduler.window("candle")
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     return {"market": market, "calls": stats.calls_by_group.get("candle", 0), "status_429": stats.status_429,
-            "learnt_foreign": backbone._router.scheduler.window("candle").tightened}
+            "learnt_foreign": window.tightened, "desk_members": len(desk.members),
+            "desk_part": window.part(asyncio.get_running_loop().time())}
 
 
 async def run(quick: bool = False) -> dict[str, Any]:
@@ -255,6 +276,7 @@ async def run(quick: bool = False) -> dict[str, Any]:
         "four_panels": await four_panels(),
         "two_processes": await desk_processes(seconds),
         "three_processes": await desk_processes(seconds, 3),
+        "three_processes_desk": await desk_processes(seconds, 3, shared_database=True),
         "latency_ms": LATENCY_MS,
         "jitter_ms": JITTER_MS,
     }
@@ -274,17 +296,18 @@ def print_figures(result: dict[str, Any]) -> None:
     print(f"four panels, {panels['markets']} markets: backbone {panels['backbone']['wall_s']} s "
           f"({panels['backbone']['calls']} calls), ccxt async {panels['ccxt_async']['wall_s']} s "
           f"({panels['ccxt_async']['calls']} calls): {panels['speedup']}x")
-    for key in ("two_processes", "three_processes"):
+    for key in ("two_processes", "three_processes", "three_processes_desk"):
         desk = result[key]
-        print(f"{desk['processes']} processes, one address: {desk['calls_per_s']} candle calls/s together, "
-              f"{desk['status_429']} x 429, {desk['status_418']} x 418")
+        databases = "one shared database (a desk)" if desk["shared_database"] else "a database each"
+        print(f"{desk['processes']} processes, one address, {databases}: {desk['calls_per_s']} candle calls/s "
+              f"together, {desk['status_429']} x 429, {desk['status_418']} x 418")
 
 
 if __name__ == "__main__":
     if "--child" in sys.argv:
         at = sys.argv.index("--child")
-        rest, ws, market, seconds = sys.argv[at + 1 : at + 5]
-        print(json.dumps(asyncio.run(_child(rest, ws, market, float(seconds)))), flush=True)
+        rest, ws, market, seconds, database = sys.argv[at + 1 : at + 6]
+        print(json.dumps(asyncio.run(_child(rest, ws, market, float(seconds), database))), flush=True)
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="8 s steady stretches instead of 30 s")
