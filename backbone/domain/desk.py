@@ -39,9 +39,9 @@ def desk_part(members: Sequence[DeskMember], me: str, capacity: int) -> int | No
     mine = next((m for m in members if m.member_id == me), None)
     if mine is None or not others:
         return None
-    idle = [m for m in members if not m.busy]
     if not mine.busy:
         return 1
+    idle = [m for m in members if not m.busy]
     busy = sorted((m for m in members if m.busy), key=lambda m: (m.started_at, m.member_id))
     spare = max(0, capacity - len(idle))
     base, extra = divmod(spare, len(busy))

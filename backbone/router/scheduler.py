@@ -326,7 +326,7 @@ class Scheduler:
         return any(s.window.shared_seen for s in self._groups.values())
 
     def busy(self) -> bool:
-        """Calls wait, are in flight or went a moment ago, or a live bot holds the reserve."""
+        """Calls wait or one went in the last ``BUSY_S``, or a live bot holds the reserve."""
         recent = _read_time(self._loop) < self._last_grant + BUSY_S
         return recent or self._leases > 0 or any(s.waiting() for s in self._groups.values())
 
