@@ -120,9 +120,7 @@ class RateWindow:
             self._penalty = 0
         shared = 1 if now < self._shared_until and self.capacity > 2 else 0
         part = self.part(now)
-        if part is not None:
-            return max(1, part - max(self._penalty, shared))
-        return max(1, self.capacity - max(self._penalty, shared))
+        return max(1, (self.capacity if part is None else part) - max(self._penalty, shared))
 
     def part(self, now: float) -> int | None:
         """This process's tokens per window on a desk, or None when it has the address alone."""
